@@ -1,0 +1,385 @@
+//! `options[:http]`, parsed once into typed structs. Every error names the
+//! key it is about (`http.page_size`, `http.auth.password`, …).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::filter::{EventTypeFilter, RubyFlags};
+use crate::secret::Secret;
+use crate::timestamp;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Event service base URL (before `/v2/events`); found in the catalog
+    /// when absent.
+    pub url: Option<Url>,
+    pub auth: Auth,
+    pub page_size: u32,
+    pub poll_interval: Duration,
+    pub backread: Duration,
+    pub event_types: Option<EventTypeFilter>,
+    pub all_tenants: bool,
+    pub since: Option<NaiveDateTime>,
+    pub open_timeout: Duration,
+    pub read_timeout: Duration,
+    pub tls: Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub verify: bool,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Token(Secret),
+    Keystone(KeystoneAuth),
+}
+
+#[derive(Debug, Clone)]
+pub struct KeystoneAuth {
+    /// Keystone base URL without the `/v3` suffix.
+    pub url: Url,
+    pub username: String,
+    pub password: Secret,
+    pub project_name: String,
+    pub user_domain_id: String,
+    pub project_domain_id: String,
+    pub region: Option<String>,
+    pub interface: Interface,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interface {
+    Public,
+    Internal,
+    Admin,
+}
+
+impl Interface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interface::Public => "public",
+            Interface::Internal => "internal",
+            Interface::Admin => "admin",
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "url",
+    "auth",
+    "page_size",
+    "poll_interval",
+    "backread_seconds",
+    "event_types_regex",
+    "all_tenants",
+    "since",
+    "open_timeout",
+    "read_timeout",
+    "verify_ssl",
+    "ca_file",
+];
+
+const AUTH_KEYS: &[&str] = &[
+    "type",
+    "url",
+    "username",
+    "password",
+    "project_name",
+    "user_domain_id",
+    "project_domain_id",
+    "region",
+    "interface",
+    "token",
+];
+
+/// Reads one hash of options, remembering its path for error messages.
+struct Options<'a> {
+    path: &'a str,
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Options<'a> {
+    fn new(path: &'a str, value: &'a Value, known: &[&str]) -> Result<Self> {
+        let map = value
+            .as_object()
+            .ok_or_else(|| Error::config(path, format!("must be a Hash, got {}", type_name(value))))?;
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(Error::config(
+                    format!("{path}.{key}"),
+                    format!("unknown option (known: {})", known.join(", ")),
+                ));
+            }
+        }
+        Ok(Options { path, map })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    /// The value, with nil counted as absent.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(Error::config(self.key(key), "must not be empty")),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(Error::config(self.key(key), format!("must be a String, got {}", type_name(other)))),
+        }
+    }
+
+    fn required_string(&self, key: &str) -> Result<String> {
+        self.string(key)?.ok_or_else(|| Error::config(self.key(key), "is required"))
+    }
+
+    fn bool(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(Error::config(self.key(key), format!("must be true or false, got {}", type_name(other)))),
+        }
+    }
+
+    /// A number of seconds; `min_exclusive` rejects zero.
+    fn seconds(&self, key: &str, default: f64, zero_allowed: bool) -> Result<Duration> {
+        let value = match self.get(key) {
+            None => return Ok(Duration::from_secs_f64(default)),
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+            Some(other) => {
+                return Err(Error::config(self.key(key), format!("must be a number of seconds, got {}", type_name(other))))
+            }
+        };
+        let ok = value.is_finite() && (value > 0.0 || (zero_allowed && value == 0.0)) && value < 1.0e9;
+        if !ok {
+            let want = if zero_allowed { "zero or more" } else { "more than zero" };
+            return Err(Error::config(self.key(key), format!("must be {want} seconds, got {value}")));
+        }
+        Ok(Duration::from_secs_f64(value))
+    }
+
+    fn url(&self, key: &str) -> Result<Option<Url>> {
+        let Some(text) = self.string(key)? else { return Ok(None) };
+        let url = Url::parse(&text).map_err(|e| Error::config(self.key(key), format!("{text:?} is not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(Error::config(self.key(key), format!("{text:?} must be an http:// or https:// URL with a host")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::config(self.key(key), "must not carry credentials; use the auth options"));
+        }
+        Ok(Some(url))
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nil",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a String",
+        Value::Array(_) => "an Array",
+        Value::Object(_) => "a Hash",
+    }
+}
+
+impl Config {
+    /// Parses `options[:http]` as the binding hands it over: symbol keys
+    /// turned into strings, a Regexp into `{"source", "ignorecase", …}`, a
+    /// Time into an ISO 8601 string.
+    pub fn from_value(value: &Value) -> Result<Config> {
+        let o = Options::new("http", value, KEYS)?;
+        let url = o.url("url")?;
+        let auth = match o.get("auth") {
+            None => Auth::None,
+            Some(v) => parse_auth(v)?,
+        };
+        if url.is_none() && !matches!(auth, Auth::Keystone(_)) {
+            return Err(Error::config(
+                "http.url",
+                "is required unless http.auth is Keystone (which finds it in the catalog)",
+            ));
+        }
+        let page_size = match o.get("page_size") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| (1..=MAX_PAGE_SIZE as u64).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| Error::config("http.page_size", format!("must be an Integer from 1 to {MAX_PAGE_SIZE}, got {v}")))?,
+        };
+        let event_types = match o.get("event_types_regex") {
+            None => None,
+            Some(v) => parse_filter(v)?,
+        };
+        let since = match o.string("since")? {
+            None => None,
+            Some(text) => Some(timestamp::parse(&text).ok_or_else(|| {
+                Error::config("http.since", format!("{text:?} is not an ISO 8601 timestamp"))
+            })?),
+        };
+        let ca_file = o.string("ca_file")?.map(PathBuf::from);
+        if let Some(path) = &ca_file {
+            if !path.is_file() {
+                return Err(Error::config("http.ca_file", format!("{} is not a readable file", path.display())));
+            }
+        }
+        Ok(Config {
+            url,
+            auth,
+            page_size,
+            poll_interval: o.seconds("poll_interval", 1.0, true)?,
+            backread: o.seconds("backread_seconds", 5.0, true)?,
+            event_types,
+            all_tenants: o.bool("all_tenants", true)?,
+            since,
+            open_timeout: o.seconds("open_timeout", 10.0, false)?,
+            read_timeout: o.seconds("read_timeout", 60.0, false)?,
+            tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file },
+        })
+    }
+}
+
+fn parse_filter(value: &Value) -> Result<Option<EventTypeFilter>> {
+    let key = "http.event_types_regex";
+    let (source, flags) = match value {
+        Value::String(s) => (s.as_str(), RubyFlags::default()),
+        Value::Object(map) => {
+            let source = map.get("source").and_then(Value::as_str).ok_or_else(|| Error::config(key, "has no source"))?;
+            let flag = |name: &str| map.get(name).and_then(Value::as_bool).unwrap_or(false);
+            (source, RubyFlags { ignorecase: flag("ignorecase"), multiline: flag("multiline"), extended: flag("extended") })
+        }
+        other => return Err(Error::config(key, format!("must be a Regexp or a String, got {}", type_name(other)))),
+    };
+    if source.is_empty() {
+        // ManageIQ's `Regexp.new("")`: everything matches.
+        return Ok(None);
+    }
+    EventTypeFilter::new(source, flags).map(Some).map_err(|m| Error::config(key, m))
+}
+
+fn parse_auth(value: &Value) -> Result<Auth> {
+    let o = Options::new("http.auth", value, AUTH_KEYS)?;
+    let kind = o.required_string("type")?;
+    let allow_only = |allowed: &[&str]| -> Result<()> {
+        for key in o.map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                return Err(Error::config(o.key(key), format!("does not apply to auth type {kind}")));
+            }
+        }
+        Ok(())
+    };
+    match kind.as_str() {
+        "none" => {
+            allow_only(&["type"])?;
+            Ok(Auth::None)
+        }
+        "token" => {
+            allow_only(&["type", "token"])?;
+            Ok(Auth::Token(Secret::new(o.required_string("token")?)))
+        }
+        "keystone" => {
+            allow_only(&AUTH_KEYS[..9])?;
+            let mut url = o.url("url")?.ok_or_else(|| Error::config("http.auth.url", "is required"))?;
+            let trimmed = url.path().trim_end_matches('/').trim_end_matches("/v3").trim_end_matches('/').to_owned();
+            url.set_path(&trimmed);
+            let interface = match o.string("interface")?.as_deref() {
+                None | Some("public") | Some("publicURL") => Interface::Public,
+                Some("internal") | Some("internalURL") => Interface::Internal,
+                Some("admin") | Some("adminURL") => Interface::Admin,
+                Some(other) => {
+                    return Err(Error::config("http.auth.interface", format!("must be public, internal or admin, got {other:?}")))
+                }
+            };
+            Ok(Auth::Keystone(KeystoneAuth {
+                url,
+                username: o.required_string("username")?,
+                password: Secret::new(o.required_string("password")?),
+                project_name: o.string("project_name")?.unwrap_or_else(|| "admin".into()),
+                user_domain_id: o.string("user_domain_id")?.unwrap_or_else(|| "default".into()),
+                project_domain_id: o.string("project_domain_id")?.unwrap_or_else(|| "default".into()),
+                region: o.string("region")?,
+                interface,
+            }))
+        }
+        other => Err(Error::config("http.auth.type", format!("must be keystone, token or none, got {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(v: Value) -> String {
+        Config::from_value(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_value(&json!({"url": "http://127.0.0.1:8977"})).unwrap();
+        assert_eq!(c.page_size, 100);
+        assert_eq!(c.backread, Duration::from_secs(5));
+        assert!(c.all_tenants && c.tls.verify);
+        assert!(matches!(c.auth, Auth::None));
+        assert!(c.event_types.is_none() && c.since.is_none());
+    }
+
+    #[test]
+    fn keystone_url_loses_v3_and_defaults_apply() {
+        let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "https://ks:5000/v3/", "username": "admin", "password": "pw"}})).unwrap();
+        let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
+        assert_eq!(k.url.as_str(), "https://ks:5000/");
+        assert_eq!((k.project_name.as_str(), k.user_domain_id.as_str()), ("admin", "default"));
+        assert_eq!(k.interface, Interface::Public);
+        assert!(!format!("{k:?}").contains("pw"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(err(json!({"url": "http://x", "page_size": 0})).contains("http.page_size"));
+        assert!(err(json!({"url": "http://x", "page_size": "10"})).contains("http.page_size"));
+        assert!(err(json!({"url": "127.0.0.1:8000"})).contains("http.url"));
+        assert!(err(json!({"url": "ftp://x"})).contains("http.url"));
+        assert!(err(json!({})).contains("http.url"));
+        assert!(err(json!({"url": "http://x", "bogus": 1})).contains("http.bogus"));
+        assert!(err(json!({"url": "http://x", "backread_seconds": -1})).contains("http.backread_seconds"));
+        assert!(err(json!({"url": "http://x", "read_timeout": 0})).contains("http.read_timeout"));
+        assert!(err(json!({"url": "http://x", "since": "soon"})).contains("http.since"));
+        assert!(err(json!({"url": "http://x", "event_types_regex": "(a"})).contains("http.event_types_regex"));
+        assert!(err(json!({"url": "http://x", "all_tenants": "yes"})).contains("http.all_tenants"));
+        assert!(err(json!({"url": "http://x", "ca_file": "/nonexistent/ca.pem"})).contains("http.ca_file"));
+        assert!(err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k"}})).contains("http.auth.username"));
+        assert!(err(json!({"url": "http://x", "auth": {"type": "token"}})).contains("http.auth.token"));
+        assert!(err(json!({"url": "http://x", "auth": {"type": "magic"}})).contains("http.auth.type"));
+        assert!(err(json!({"url": "http://x", "auth": {"type": "none", "token": "t"}})).contains("http.auth.token"));
+    }
+
+    #[test]
+    fn secrets_stay_out_of_errors() {
+        let e = err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k", "username": "u", "password": "s3cr3t", "interface": "weird"}}));
+        assert!(e.contains("http.auth.interface") && !e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn regexp_hash_with_flags() {
+        let c = Config::from_value(&json!({"url": "http://x", "event_types_regex": {"source": "COMPUTE", "ignorecase": true}})).unwrap();
+        assert!(c.event_types.unwrap().matches("compute.instance.create.end"));
+        let c = Config::from_value(&json!({"url": "http://x", "event_types_regex": ""})).unwrap();
+        assert!(c.event_types.is_none());
+    }
+}

@@ -1,0 +1,222 @@
+//! The HTTP client: timeouts, TLS, redirects that never carry the token to
+//! another host, and the mapping of transport failures to typed errors.
+
+use std::time::Duration;
+
+use reqwest::redirect;
+use reqwest::{Client, Response, StatusCode};
+use url::Url;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+pub struct Http {
+    client: Client,
+    pid: u32,
+    settings: Settings,
+}
+
+#[derive(Clone)]
+struct Settings {
+    open_timeout: Duration,
+    read_timeout: Duration,
+    verify: bool,
+    ca: Vec<reqwest::Certificate>,
+}
+
+/// A response read to its end.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    pub fn new(config: &Config) -> Result<Self> {
+        let ca = match &config.tls.ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| Error::config("http.ca_file", format!("cannot read {}: {e}", path.display())))?;
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display())))?
+            }
+        };
+        let settings = Settings {
+            open_timeout: config.open_timeout,
+            read_timeout: config.read_timeout,
+            verify: config.tls.verify,
+            ca,
+        };
+        Ok(Http { client: build(&settings)?, pid: std::process::id(), settings })
+    }
+
+    /// The client, built anew in a forked child: the inherited one's pooled
+    /// connections belong to the parent's runtime.
+    fn client(&mut self) -> Result<&Client> {
+        let pid = std::process::id();
+        if pid != self.pid {
+            let inherited = std::mem::replace(&mut self.client, build(&self.settings)?);
+            std::mem::forget(inherited);
+            self.pid = pid;
+        }
+        Ok(&self.client)
+    }
+
+    pub async fn get(&mut self, url: Url, token: Option<&str>) -> Result<Reply> {
+        let mut request = self.client()?.get(url.clone()).header("Accept", "application/json");
+        if let Some(token) = token {
+            request = request.header("X-Auth-Token", token);
+        }
+        self.finish(url, request).await
+    }
+
+    pub async fn post_json(&mut self, url: Url, body: Vec<u8>) -> Result<Reply> {
+        let request = self
+            .client()?
+            .post(url.clone())
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .body(body);
+        self.finish(url, request).await
+    }
+
+    async fn finish(&self, url: Url, request: reqwest::RequestBuilder) -> Result<Reply> {
+        let shown = redact(&url);
+        let response: Response = request.send().await.map_err(|e| transport_error(&shown, e, &self.settings))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| transport_error(&shown, e, &self.settings))?;
+        Ok(Reply { status, headers, body: body.to_vec() })
+    }
+}
+
+fn build(s: &Settings) -> Result<Client> {
+    let mut builder = Client::builder()
+        .connect_timeout(s.open_timeout)
+        .read_timeout(s.read_timeout)
+        .timeout(s.open_timeout + s.read_timeout)
+        .user_agent(concat!("openstack_http_event_monitor/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect::Policy::custom(same_host_only))
+        .danger_accept_invalid_certs(!s.verify);
+    for cert in &s.ca {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    builder
+        .build()
+        .map_err(|e| Error::config("http", format!("cannot build the HTTP client: {e}")))
+}
+
+/// Follows at most 5 redirects, and only on the same host and port: the
+/// `X-Auth-Token` header must not reach anyone else.
+fn same_host_only(attempt: redirect::Attempt) -> redirect::Action {
+    let Some(first) = attempt.previous().first() else { return attempt.stop() };
+    let same = first.host_str() == attempt.url().host_str()
+        && first.port_or_known_default() == attempt.url().port_or_known_default();
+    if attempt.previous().len() > 5 || !same {
+        attempt.stop()
+    } else {
+        attempt.follow()
+    }
+}
+
+/// The URL without its query string, for messages.
+pub fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+fn transport_error(url: &str, error: reqwest::Error, s: &Settings) -> Error {
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        detail.push_str(": ");
+        detail.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    let lower = detail.to_ascii_lowercase();
+    if error.is_timeout() {
+        let after = if error.is_connect() { s.open_timeout } else { s.read_timeout };
+        return Error::Timeout { url: url.to_owned(), after };
+    }
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        return Error::Ssl { url: url.to_owned(), message: detail };
+    }
+    Error::Connection { url: url.to_owned(), message: detail }
+}
+
+/// `Retry-After` in seconds or as an HTTP-date.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The message of an error body: Panko's `{"error_message": …}` (sometimes a
+/// JSON string inside), Keystone's `{"error": {"message"}}`, else the start
+/// of the text.
+pub fn error_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+        let found = value
+            .get("error_message")
+            .or_else(|| value.get("error").and_then(|e| e.get("message")))
+            .or_else(|| value.get("message"));
+        if let Some(found) = found {
+            let text = match found {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Ok(inner) = serde_json::from_str::<serde_json::Value>(&text) {
+                if let Some(s) = inner.get("faultstring").and_then(|v| v.as_str()) {
+                    return s.to_owned();
+                }
+            }
+            return text;
+        }
+    }
+    let trimmed: String = text.trim().chars().take(200).collect();
+    if trimmed.is_empty() {
+        "(empty body)".into()
+    } else {
+        trimmed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_from_panko_and_keystone() {
+        assert_eq!(error_message(br#"{"error_message": "Invalid marker"}"#), "Invalid marker");
+        assert_eq!(
+            error_message(br#"{"error_message": "{\"faultstring\": \"Invalid input\", \"debuginfo\": null}"}"#),
+            "Invalid input"
+        );
+        assert_eq!(error_message(br#"{"error": {"code": 401, "message": "Unauthorized"}}"#), "Unauthorized");
+        assert_eq!(error_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn redact_drops_query() {
+        let u = Url::parse("http://h:1/v2/events?q.value=x&marker=m").unwrap();
+        assert_eq!(redact(&u), "http://h:1/v2/events");
+    }
+}

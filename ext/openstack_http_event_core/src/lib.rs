@@ -1,0 +1,25 @@
+//! The Ruby-free core of `openstack_http_event_monitor`.
+//!
+//! It authenticates against Keystone, pages through OpenStack Panko's v2
+//! events API with `limit` and `marker`, keeps a cursor on the service's own
+//! timestamps, de-duplicates the back-read window by `message_id` and turns
+//! rows into the events ManageIQ expects. The magnus binding in
+//! `ext/openstack_http_event_monitor` drives it without the GVL.
+
+pub mod config;
+pub mod cursor;
+pub mod error;
+pub mod event;
+pub mod filter;
+pub mod http;
+pub mod keystone;
+pub mod monitor;
+pub mod panko;
+pub mod runtime;
+pub mod secret;
+pub mod timestamp;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use event::Event;
+pub use monitor::{Level, Monitor, Shared, Stats};

@@ -1,0 +1,374 @@
+//! The polling engine behind one `OpenstackHTTPEventMonitor`: session,
+//! cursor, paging, back-off and statistics. It knows nothing of Ruby; the
+//! binding drives [`Monitor::next_batch`] on the shared runtime without the
+//! GVL and reads [`Shared`] from any thread.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::config::{Auth, Config};
+use crate::cursor::Cursor;
+use crate::error::{Error, Result};
+use crate::event::{self, Event, Page};
+use crate::http::{self, Http};
+use crate::keystone;
+use crate::panko::Query;
+use crate::timestamp;
+
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// The longest `Retry-After` obeyed.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
+/// A token this close to its expiry is renewed before use.
+const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
+/// Log records kept for the Ruby side; older ones are dropped.
+const LOG_CAPACITY: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Polls made (one request for one page each).
+    pub polls: u64,
+    /// HTTP requests, Keystone included.
+    pub requests: u64,
+    /// Events handed out.
+    pub events: u64,
+    pub duplicates_dropped: u64,
+    pub filtered: u64,
+    /// Rows that could not be converted (no message_id, bad timestamp, …).
+    pub skipped: u64,
+    pub errors: u64,
+    /// Polls retried after a failure.
+    pub retries: u64,
+    pub authentications: u64,
+    pub last_error: Option<String>,
+    /// The newest service timestamp seen (or the start), as Panko writes it.
+    pub cursor: Option<String>,
+}
+
+/// The part of a monitor any thread may touch while a poll runs.
+pub struct Shared {
+    stop: watch::Sender<bool>,
+    stats: Mutex<Stats>,
+    logs: Mutex<VecDeque<(Level, String)>>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared { stop: watch::Sender::new(false), stats: Mutex::new(Stats::default()), logs: Mutex::new(VecDeque::new()) }
+    }
+
+    /// Ends the current wait or request and makes polls return `None`.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    pub fn resume(&self) {
+        self.stop.send_replace(false);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves once `stop` is called.
+    pub async fn stopped(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.lock_stats().clone()
+    }
+
+    fn lock_stats(&self) -> MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the log records written since the last call.
+    pub fn drain_logs(&self) -> Vec<(Level, String)> {
+        self.logs.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect()
+    }
+
+    fn log(&self, level: Level, message: String) {
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        if logs.len() >= LOG_CAPACITY {
+            logs.pop_front();
+        }
+        logs.push_back((level, message));
+    }
+}
+
+struct Session {
+    endpoint: Url,
+    token: Option<crate::secret::Secret>,
+    expires_at: Option<DateTime<Utc>>,
+    keystone: bool,
+}
+
+/// A backlog being fetched page after page with `marker`.
+struct Drain {
+    floor: Option<NaiveDateTime>,
+    marker: String,
+}
+
+pub struct Monitor {
+    config: Config,
+    http: Http,
+    session: Option<Session>,
+    cursor: Cursor,
+    drain: Option<Drain>,
+    /// No poll starts before this instant (poll interval or back-off).
+    not_before: Option<Instant>,
+    failures: u32,
+    caught_up: bool,
+    shared: Arc<Shared>,
+}
+
+impl Monitor {
+    pub fn new(config: Config) -> Result<Self> {
+        let http = Http::new(&config)?;
+        let cursor = Cursor::new(config.since, config.backread);
+        let shared = Arc::new(Shared::new());
+        shared.lock_stats().cursor = cursor.position().map(timestamp::format);
+        Ok(Monitor { config, http, session: None, cursor, drain: None, not_before: None, failures: 0, caught_up: false, shared })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Whether the last poll reached the end of what the service holds.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up
+    }
+
+    /// One poll: waits for the poll interval (or back-off), fetches one page
+    /// and returns its new events, in service order. `Ok(None)` when stopped.
+    /// A failure that polling can ride out is logged and counted, and gives
+    /// an empty batch; an `Err` needs an operator (credentials, catalog).
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<Event>>> {
+        let shared = self.shared();
+        if shared.is_stopped() {
+            return Ok(None);
+        }
+        tokio::select! {
+            biased;
+            _ = shared.stopped() => Ok(None),
+            batch = self.poll() => batch.map(Some),
+        }
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Event>> {
+        if let Some(at) = self.not_before {
+            tokio::time::sleep_until(at).await;
+        }
+        let started = Instant::now();
+        let query = Query {
+            floor: match &self.drain {
+                Some(d) => d.floor,
+                None => self.cursor.floor(),
+            },
+            all_tenants: self.config.all_tenants,
+            limit: self.config.page_size,
+            marker: self.drain.as_ref().map(|d| d.marker.clone()),
+        };
+        self.shared.lock_stats().polls += 1;
+        match self.fetch(&query).await {
+            Ok(page) => {
+                self.failures = 0;
+                let full = page.rows >= query.limit as usize;
+                let events = self.admit(page, &query, full);
+                self.not_before = if self.drain.is_some() { None } else { Some(started + self.config.poll_interval) };
+                Ok(events)
+            }
+            Err(error) => {
+                self.drain = None;
+                self.caught_up = false;
+                self.record_error(&error);
+                if !error.is_retryable() {
+                    self.not_before = None;
+                    return Err(error);
+                }
+                let wait = self.backoff(error.retry_after());
+                self.shared.lock_stats().retries += 1;
+                self.shared.log(Level::Warn, format!("{error}; retrying in {:.1}s", wait.as_secs_f64()));
+                self.not_before = Some(Instant::now() + wait);
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn admit(&mut self, page: Page, query: &Query, full: bool) -> Vec<Event> {
+        let rows = page.rows;
+        if !page.skipped.is_empty() {
+            let first = &page.skipped[0];
+            self.shared.log(
+                Level::Warn,
+                format!(
+                    "skipped {} malformed event(s) of {rows}; first: {} ({})",
+                    page.skipped.len(),
+                    first.message_id.as_deref().unwrap_or("no message_id"),
+                    first.reason
+                ),
+            );
+        }
+        self.drain = match (full, page.last_message_id) {
+            (true, Some(marker)) => Some(Drain { floor: query.floor, marker }),
+            _ => None,
+        };
+        self.caught_up = self.drain.is_none();
+        let (mut fresh, duplicates) = self.cursor.admit(page.events);
+        let before = fresh.len();
+        if let Some(filter) = &self.config.event_types {
+            fresh.retain(|e| filter.matches(&e.event_type));
+        }
+        let mut stats = self.shared.lock_stats();
+        stats.skipped += page.skipped.len() as u64;
+        stats.duplicates_dropped += duplicates as u64;
+        stats.filtered += (before - fresh.len()) as u64;
+        stats.events += fresh.len() as u64;
+        stats.cursor = self.cursor.position().map(timestamp::format);
+        drop(stats);
+        self.shared.log(
+            Level::Debug,
+            format!("{rows} row(s): {} new, {duplicates} duplicate(s), {} filtered", fresh.len(), before - fresh.len()),
+        );
+        fresh
+    }
+
+    fn record_error(&self, error: &Error) {
+        let mut stats = self.shared.lock_stats();
+        stats.errors += 1;
+        stats.last_error = Some(error.to_string());
+    }
+
+    fn backoff(&mut self, asked: Option<Duration>) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let exp = BACKOFF_FIRST.saturating_mul(1u32 << self.failures.min(16).saturating_sub(1)).min(BACKOFF_CAP);
+        // "equal jitter": half fixed, half random
+        let half = exp / 2;
+        let jittered = half + half.mul_f64(rand::thread_rng().gen::<f64>());
+        match asked {
+            Some(asked) => jittered.max(asked.min(RETRY_AFTER_CAP)),
+            None => jittered,
+        }
+    }
+
+    /// Checks that the service can be reached and answers an events query:
+    /// authenticates, finds the endpoint and asks for one event.
+    pub async fn check(&mut self) -> Result<()> {
+        let query = Query { floor: None, all_tenants: self.config.all_tenants, limit: 1, marker: None };
+        self.fetch(&query).await.map(|_| ())
+    }
+
+    async fn fetch(&mut self, query: &Query) -> Result<Page> {
+        let mut renewed = false;
+        loop {
+            let fresh_token = self.ensure_session().await?;
+            let Some(session) = &self.session else { continue };
+            let url = query.url(&session.endpoint);
+            let shown = http::redact(&url);
+            self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
+            let token = session.token.as_ref().map(|t| t.expose().to_owned());
+            let keystone = session.keystone;
+            self.shared.lock_stats().requests += 1;
+            let reply = self.http.get(url, token.as_deref()).await?;
+            let status = reply.status.as_u16();
+            if status == 401 && keystone && !renewed && !fresh_token {
+                // expired or revoked: authenticate once more and retry
+                self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
+                self.session = None;
+                renewed = true;
+                continue;
+            }
+            if status == 401 || status == 403 {
+                self.session = None;
+                return Err(Error::Authentication { url: shown, message: http::error_message(&reply.body) });
+            }
+            if !reply.status.is_success() {
+                return Err(Error::Status {
+                    url: shown,
+                    status,
+                    message: http::error_message(&reply.body),
+                    retry_after: http::retry_after(&reply.headers),
+                });
+            }
+            return event::parse_page(&reply.body).map_err(|message| Error::Parse { url: shown, message });
+        }
+    }
+
+    /// Makes sure a session exists; `true` when it was just created.
+    async fn ensure_session(&mut self) -> Result<bool> {
+        if let Some(s) = &self.session {
+            let expiring = s.expires_at.is_some_and(|at| at - TOKEN_MARGIN <= Utc::now());
+            if !expiring {
+                return Ok(false);
+            }
+        }
+        let session = match &self.config.auth {
+            Auth::None | Auth::Token(_) => Session {
+                endpoint: self.config.url.clone().ok_or_else(|| Error::config("http.url", "is required"))?,
+                token: match &self.config.auth {
+                    Auth::Token(t) => Some(t.clone()),
+                    _ => None,
+                },
+                expires_at: None,
+                keystone: false,
+            },
+            Auth::Keystone(auth) => {
+                let auth = auth.clone();
+                self.shared.log(
+                    Level::Info,
+                    format!("authenticating as {:?} for project {:?} at {}", auth.username, auth.project_name, keystone::tokens_url(&auth)),
+                );
+                {
+                    let mut stats = self.shared.lock_stats();
+                    stats.requests += 1;
+                    stats.authentications += 1;
+                }
+                let token = keystone::authenticate(&mut self.http, &auth).await?;
+                let endpoint = match &self.config.url {
+                    Some(url) => url.clone(),
+                    None => {
+                        let url = keystone::find_event_service(&token.catalog, auth.interface, auth.region.as_deref())?;
+                        self.shared.log(Level::Info, format!("event service from the catalog: {url}"));
+                        url
+                    }
+                };
+                Session { endpoint, token: Some(token.value), expires_at: token.expires_at, keystone: true }
+            }
+        };
+        self.session = Some(session);
+        Ok(true)
+    }
+}
