@@ -130,6 +130,7 @@ pub fn redact(url: &Url) -> String {
 }
 
 fn transport_error(url: &str, error: reqwest::Error, s: &Settings) -> Error {
+    let error = error.without_url();
     let mut detail = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {

@@ -167,6 +167,16 @@ impl Monitor {
         Arc::clone(&self.shared)
     }
 
+    /// Sets where the first poll starts (ManageIQ's newest stored event),
+    /// unless a start was configured or polling has begun.
+    pub fn start_from(&mut self, since: NaiveDateTime) {
+        if self.config.since.is_some() || self.cursor.position().is_some() {
+            return;
+        }
+        self.cursor = Cursor::new(Some(since), self.config.backread);
+        self.shared.lock_stats().cursor = Some(timestamp::format(since));
+    }
+
     /// Whether the last poll reached the end of what the service holds.
     pub fn caught_up(&self) -> bool {
         self.caught_up

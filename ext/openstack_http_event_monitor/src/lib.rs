@@ -1,0 +1,17 @@
+//! Ruby binding of `openstack_http_event_monitor`: the `Native` class under
+//! `OpenstackHTTPEventMonitor`, argument conversion, GVL release and Ruby
+//! objects. Everything else lives in the Ruby-free core crate.
+
+use magnus::{prelude::*, Error, RClass, Ruby};
+
+mod convert;
+mod helpers;
+mod ruby_api;
+
+#[magnus::init]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    // lib/openstack_http_event_monitor.rb defines the class (and its error
+    // classes) before it loads this library.
+    let outer: RClass = ruby.class_object().const_get("OpenstackHTTPEventMonitor")?;
+    ruby_api::native::init(ruby, outer)
+}

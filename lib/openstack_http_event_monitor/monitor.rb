@@ -1,0 +1,168 @@
+# frozen_string_literal: true
+
+# An event monitor plugin for ManageIQ's OpenStack provider that polls an
+# HTTP event service (OpenStack Panko's v2 events API). Polling, HTTP,
+# authentication, paging, de-duplication and conversion run in Rust without
+# the GVL; this class is what ManageIQ's event catcher sees.
+#
+# @example
+#   monitor = OpenstackHTTPEventMonitor.new(http: {url: "http://panko:8977", auth: {type: :none}})
+#   monitor.start
+#   monitor.each_batch { |events| queue.concat(events) }  # until monitor.stop
+class OpenstackHTTPEventMonitor
+  # ManageIQ's converters give every event this metadata.
+  METADATA = {:user_id => nil, :priority => nil, :content_type => nil}.freeze
+
+  class << self
+    # Whether the event service can be reached with these options. Never
+    # raises for configuration, network or authentication trouble: it logs
+    # why and returns false.
+    #
+    # @param options [Hash] ManageIQ's options hash
+    # @return [Boolean]
+    def available?(options = {})
+      verify!(options)
+      true
+    rescue Error => e
+      Logging.log(options.is_a?(Hash) ? options[:logger] : nil, :warn, "event service not available: #{e.message}")
+      false
+    end
+
+    # Like {available?}, but raises the error met.
+    #
+    # @raise [ConfigurationError, AuthenticationError, ConnectionError, SSLError,
+    #   ServiceNotAvailableError, ProtocolError]
+    # @return [true]
+    def verify!(options = {})
+      new(options).verify!
+    end
+
+    # ManageIQ tries plugins with a higher priority first.
+    # @return [Integer]
+    def plugin_priority
+      1
+    end
+  end
+
+  # Validates the options; makes no request.
+  #
+  # @param options [Hash] `:http` (see README), optionally `:ems` (its newest
+  #   `ems_events` timestamp starts the cursor) and `:logger`
+  # @raise [ConfigurationError] (an ArgumentError) naming the bad option
+  def initialize(options = {})
+    http = Options.http(options)
+    @ems = options[:ems]
+    @logger = options[:logger]
+    @description = describe(http)
+    @explicit_since = !http["since"].nil?
+    @native = Native.new(http)
+    @native.stop
+    @started = false
+  end
+
+  # Marks the monitor running. The first start sets the cursor from the
+  # provider's newest stored event unless `:since` was given; a start after
+  # {stop} resumes where polling stopped.
+  # @return [void]
+  def start
+    unless @started
+      since = Options.ems_since(@ems) unless @explicit_since
+      @native.start_from(since) if since
+      @started = true
+    end
+    @native.resume
+    nil
+  end
+
+  # Ends {each_batch} (and {each}) soon, from the block or any other thread;
+  # an HTTP request or wait in progress is abandoned at once.
+  # @return [void]
+  def stop
+    @native.stop
+    nil
+  end
+
+  # @return [Boolean] whether started and not stopped
+  def running?
+    !@native.stopped?
+  end
+
+  # Polls until {stop}: yields once per poll, an Array of OpenstackEvent
+  # (empty when nothing is new). A backlog comes page by page, back to back;
+  # otherwise polls are at least `:poll_interval` apart. Errors the poll can
+  # ride out are logged and retried with back-off; others are raised.
+  #
+  # @yieldparam events [Array<OpenstackEvent>]
+  # @return [void]
+  def each_batch
+    loop do
+      payloads = @native.next_batch
+      flush_logs
+      if payloads.nil?
+        break if @native.stopped?
+
+        next # interrupted: Ruby handles the pending interrupt here
+      end
+      yield payloads.map! { |payload| ::OpenstackEvent.new(payload, METADATA.dup) }
+    end
+  rescue Error => e
+    Logging.log(@logger, :error, "polling stopped: #{e.class}: #{e.message}")
+    raise
+  ensure
+    flush_logs
+  end
+
+  # Like {each_batch}, one event at a time.
+  # @yieldparam event [OpenstackEvent]
+  # @return [void]
+  def each
+    each_batch { |events| events.each { |event| yield event } }
+  end
+
+  # Authenticates, finds the event service and asks it for one event.
+  # @return [true]
+  def verify!
+    result = @native.check
+    flush_logs
+    result
+  end
+
+  # Counters since the monitor was created.
+  # @return [Hash{Symbol => Object}] :polls, :requests, :events,
+  #   :duplicates_dropped, :filtered, :skipped, :errors, :retries,
+  #   :authentications, :last_error, :cursor
+  def stats
+    @native.stats
+  end
+
+  # Whether the last poll reached the end of the service's backlog.
+  # @return [Boolean]
+  def caught_up?
+    @native.caught_up?
+  end
+
+  # @return [String] no secrets
+  def inspect
+    "#<#{self.class.name} #{@description} running=#{running?}>"
+  end
+  alias to_s inspect
+
+  # Keeps `pp` from listing instance variables.
+  def pretty_print(printer)
+    printer.text(inspect)
+  end
+
+  private
+
+  def flush_logs
+    @native.drain_logs.each { |level, message| Logging.log(@logger, level, message) }
+  end
+
+  def describe(http)
+    auth = http["auth"].is_a?(Hash) ? http["auth"] : {}
+    parts = ["url=#{http["url"] || "(from catalog)"}", "auth=#{auth["type"] || "none"}"]
+    parts << "keystone=#{auth["url"]}" if auth["url"]
+    parts << "user=#{auth["username"]}" if auth["username"]
+    parts.join(" ")
+  end
+end

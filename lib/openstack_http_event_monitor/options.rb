@@ -1,0 +1,64 @@
+# frozen_string_literal: true
+
+require "time"
+
+class OpenstackHTTPEventMonitor
+  # Turns ManageIQ's options hash into what the native core parses: string
+  # keys, Regexps as `{"source", "ignorecase", …}`, times as ISO 8601 UTC.
+  # The core validates the result and names any bad key.
+  module Options
+    module_function
+
+    # @param options [Hash] ManageIQ's options (`:http`, `:ems`, …)
+    # @return [Hash{String => Object}] the `http` options for the core
+    def http(options)
+      unless options.is_a?(Hash)
+        raise ConfigurationError, "options must be a Hash, got #{options.class}"
+      end
+
+      http = options[:http] || options["http"]
+      if http.nil?
+        raise ConfigurationError, "invalid option http: is required (the event service's :url and :auth)"
+      end
+      raise ConfigurationError, "invalid option http: must be a Hash, got #{http.class}" unless http.is_a?(Hash)
+
+      normalize(http)
+    end
+
+    # @return [String, nil] the newest event timestamp ManageIQ stored for
+    #   the provider, as ISO 8601 UTC (`ems.ems_events.maximum(:timestamp)`)
+    def ems_since(ems)
+      return nil unless ems.respond_to?(:ems_events)
+
+      time(ems.ems_events.maximum(:timestamp))
+    end
+
+    def normalize(value)
+      case value
+      when Hash then value.each_with_object({}) { |(k, v), out| out[k.is_a?(Symbol) ? k.to_s : k] = normalize(v) }
+      when Array then value.map { |v| normalize(v) }
+      when Regexp
+        {
+          "source"     => value.source,
+          "ignorecase" => (value.options & Regexp::IGNORECASE) != 0,
+          "multiline"  => (value.options & Regexp::MULTILINE) != 0,
+          "extended"   => (value.options & Regexp::EXTENDED) != 0
+        }
+      when Time, DateTime then time(value)
+      else value
+      end
+    end
+
+    # Time, ActiveSupport::TimeWithZone, DateTime or String to ISO 8601 UTC
+    # with microseconds.
+    def time(value)
+      case value
+      when nil then nil
+      when String then value
+      else
+        value = value.to_time if value.respond_to?(:to_time) && !value.is_a?(Time)
+        value.getutc.iso8601(6)
+      end
+    end
+  end
+end
