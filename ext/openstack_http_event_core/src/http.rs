@@ -63,12 +63,18 @@ impl Http {
         Ok(&self.client)
     }
 
-    pub async fn get(&mut self, url: Url, token: Option<&str>) -> Result<Reply> {
+    /// A GET, as a future that owns what it needs, so it can also run as a
+    /// task of its own (prefetching the next page).
+    pub fn get(
+        &mut self,
+        url: Url,
+        token: Option<&str>,
+    ) -> Result<impl std::future::Future<Output = Result<Reply>> + Send + 'static> {
         let mut request = self.client()?.get(url.clone()).header("Accept", "application/json");
         if let Some(token) = token {
             request = request.header("X-Auth-Token", token);
         }
-        self.finish(url, request).await
+        Ok(finish(url, request, self.settings.open_timeout, self.settings.read_timeout))
     }
 
     pub async fn post_json(&mut self, url: Url, body: Vec<u8>) -> Result<Reply> {
@@ -78,17 +84,17 @@ impl Http {
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .body(body);
-        self.finish(url, request).await
+        finish(url, request, self.settings.open_timeout, self.settings.read_timeout).await
     }
+}
 
-    async fn finish(&self, url: Url, request: reqwest::RequestBuilder) -> Result<Reply> {
-        let shown = redact(&url);
-        let response: Response = request.send().await.map_err(|e| transport_error(&shown, e, &self.settings))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| transport_error(&shown, e, &self.settings))?;
-        Ok(Reply { status, headers, body: body.to_vec() })
-    }
+async fn finish(url: Url, request: reqwest::RequestBuilder, open: Duration, read: Duration) -> Result<Reply> {
+    let shown = redact(&url);
+    let response: Response = request.send().await.map_err(|e| transport_error(&shown, e, open, read))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| transport_error(&shown, e, open, read))?;
+    Ok(Reply { status, headers, body: body.to_vec() })
 }
 
 fn build(s: &Settings) -> Result<Client> {
@@ -129,7 +135,7 @@ pub fn redact(url: &Url) -> String {
     shown.to_string()
 }
 
-fn transport_error(url: &str, error: reqwest::Error, s: &Settings) -> Error {
+fn transport_error(url: &str, error: reqwest::Error, open: Duration, read: Duration) -> Error {
     let error = error.without_url();
     let mut detail = error.to_string();
     let mut source = std::error::Error::source(&error);
@@ -140,7 +146,7 @@ fn transport_error(url: &str, error: reqwest::Error, s: &Settings) -> Error {
     }
     let lower = detail.to_ascii_lowercase();
     if error.is_timeout() {
-        let after = if error.is_connect() { s.open_timeout } else { s.read_timeout };
+        let after = if error.is_connect() { open } else { read };
         return Error::Timeout { url: url.to_owned(), after };
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {

@@ -17,7 +17,7 @@ use crate::config::{Auth, Config};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::event::{self, Event, Page};
-use crate::http::{self, Http};
+use crate::http::{self, Http, Reply};
 use crate::keystone;
 use crate::panko::Query;
 use crate::timestamp;
@@ -131,6 +131,38 @@ struct Session {
     keystone: bool,
 }
 
+/// What an events request came to, short of a failure.
+enum Answer {
+    Page(Page),
+    /// 401/403, with the service's message.
+    Unauthorized(String),
+}
+
+/// Awaits a request and reads its answer: a page, a refusal, or an error
+/// (status, transport, a body that is not a page).
+async fn request_page(request: impl std::future::Future<Output = Result<Reply>>, shown: String) -> Result<Answer> {
+    let reply = request.await?;
+    let status = reply.status.as_u16();
+    if status == 401 || status == 403 {
+        return Ok(Answer::Unauthorized(http::error_message(&reply.body)));
+    }
+    if !reply.status.is_success() {
+        return Err(Error::Status {
+            url: shown,
+            status,
+            message: http::error_message(&reply.body),
+            retry_after: http::retry_after(&reply.headers),
+        });
+    }
+    event::parse_page(&reply.body).map(Answer::Page).map_err(|message| Error::Parse { url: shown, message })
+}
+
+/// The next page of a drain, requested ahead.
+struct Prefetch {
+    query: Query,
+    task: tokio::task::JoinHandle<Result<Answer>>,
+}
+
 /// A backlog being fetched page after page with `marker`.
 struct Drain {
     floor: Option<NaiveDateTime>,
@@ -147,7 +179,17 @@ pub struct Monitor {
     not_before: Option<Instant>,
     failures: u32,
     caught_up: bool,
+    prefetch: Option<Prefetch>,
+    /// The process that made `prefetch`: a forked child must not wait for
+    /// a task of its parent's runtime.
+    pid: u32,
     shared: Arc<Shared>,
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.drop_prefetch();
+    }
 }
 
 impl Monitor {
@@ -156,7 +198,7 @@ impl Monitor {
         let cursor = Cursor::new(config.since, config.backread);
         let shared = Arc::new(Shared::new());
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
-        Ok(Monitor { config, http, session: None, cursor, drain: None, not_before: None, failures: 0, caught_up: false, shared })
+        Ok(Monitor { config, http, session: None, cursor, drain: None, not_before: None, failures: 0, caught_up: false, prefetch: None, pid: std::process::id(), shared })
     }
 
     pub fn config(&self) -> &Config {
@@ -191,6 +233,10 @@ impl Monitor {
         if shared.is_stopped() {
             return Ok(None);
         }
+        if self.pid != std::process::id() {
+            std::mem::forget(self.prefetch.take());
+            self.pid = std::process::id();
+        }
         tokio::select! {
             biased;
             _ = shared.stopped() => Ok(None),
@@ -218,10 +264,18 @@ impl Monitor {
                 self.failures = 0;
                 let full = page.rows >= query.limit as usize;
                 let events = self.admit(page, &query, full);
-                self.not_before = if self.drain.is_some() { None } else { Some(started + self.config.poll_interval) };
+                self.not_before = match &self.drain {
+                    Some(drain) => {
+                        let next = Query { floor: drain.floor, marker: Some(drain.marker.clone()), ..query };
+                        self.start_prefetch(next);
+                        None
+                    }
+                    None => Some(started + self.config.poll_interval),
+                };
                 Ok(events)
             }
             Err(error) => {
+                self.drop_prefetch();
                 self.drain = None;
                 self.caught_up = false;
                 self.record_error(&error);
@@ -301,39 +355,75 @@ impl Monitor {
         self.fetch(&query).await.map(|_| ())
     }
 
+    /// One page for `query`: the prefetched one when it matches and
+    /// succeeded, else a request, renewing a refused Keystone token once.
     async fn fetch(&mut self, query: &Query) -> Result<Page> {
+        if let Some(prefetch) = self.prefetch.take() {
+            if prefetch.query == *query {
+                if let Ok(Ok(Answer::Page(page))) = prefetch.task.await {
+                    return Ok(page);
+                }
+                // anything else is asked again the ordinary way, below
+            } else {
+                prefetch.task.abort();
+            }
+        }
         let mut renewed = false;
         loop {
             let fresh_token = self.ensure_session().await?;
-            let Some(session) = &self.session else { continue };
-            let url = query.url(&session.endpoint);
-            let shown = http::redact(&url);
-            self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
-            let token = session.token.as_ref().map(|t| t.expose().to_owned());
-            let keystone = session.keystone;
-            self.shared.lock_stats().requests += 1;
-            let reply = self.http.get(url, token.as_deref()).await?;
-            let status = reply.status.as_u16();
-            if status == 401 && keystone && !renewed && !fresh_token {
-                // expired or revoked: authenticate once more and retry
-                self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
-                self.session = None;
-                renewed = true;
-                continue;
+            let (request, shown, keystone) = self.start_request(query)?;
+            match request_page(request, shown.clone()).await? {
+                Answer::Page(page) => return Ok(page),
+                Answer::Unauthorized(_) if keystone && !renewed && !fresh_token => {
+                    // expired or revoked: authenticate once more and retry
+                    self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
+                    self.session = None;
+                    renewed = true;
+                }
+                Answer::Unauthorized(message) => {
+                    self.session = None;
+                    return Err(Error::Authentication { url: shown, message });
+                }
             }
-            if status == 401 || status == 403 {
-                self.session = None;
-                return Err(Error::Authentication { url: shown, message: http::error_message(&reply.body) });
-            }
-            if !reply.status.is_success() {
-                return Err(Error::Status {
-                    url: shown,
-                    status,
-                    message: http::error_message(&reply.body),
-                    retry_after: http::retry_after(&reply.headers),
-                });
-            }
-            return event::parse_page(&reply.body).map_err(|message| Error::Parse { url: shown, message });
+        }
+    }
+
+    /// Starts the request for `query` on the current session; the future
+    /// owns all it needs. Also returns the URL to show and whether the token
+    /// came from Keystone.
+    fn start_request(
+        &mut self,
+        query: &Query,
+    ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool)> {
+        let session = self.session.as_ref().ok_or_else(|| Error::config("http.auth", "no session"))?;
+        let url = query.url(&session.endpoint);
+        let shown = http::redact(&url);
+        self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
+        self.shared.lock_stats().requests += 1;
+        let token = session.token.as_ref().map(|t| t.expose());
+        let request = self.http.get(url, token)?;
+        Ok((request, shown, session.keystone))
+    }
+
+    /// Fetches and parses the next page of a drain in a task of its own
+    /// while Ruby handles the current one. Only a page that came back whole
+    /// is used; anything else is asked again.
+    fn start_prefetch(&mut self, query: Query) {
+        let fresh = self.session.as_ref().is_some_and(|s| {
+            s.expires_at.is_none_or(|at| at - TOKEN_MARGIN > Utc::now())
+        });
+        if !fresh {
+            return;
+        }
+        if let Ok((request, shown, _)) = self.start_request(&query) {
+            let task = tokio::spawn(request_page(request, shown));
+            self.prefetch = Some(Prefetch { query, task });
+        }
+    }
+
+    fn drop_prefetch(&mut self) {
+        if let Some(prefetch) = self.prefetch.take() {
+            prefetch.task.abort();
         }
     }
 

@@ -1,0 +1,70 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "net/http"
+
+# ManageIQ's converter contract, restated: message_id, event_type, generated
+# verbatim as "timestamp", and the traits folded into a Hash by name (a
+# repeated name keeps its first position and takes the last value).
+module ManageIQConversion
+  module_function
+
+  def payload(row)
+    traits = {}
+    row["traits"].each { |trait| traits[trait["name"]] = trait["value"] }
+    {"message_id" => row["message_id"], "event_type" => row["event_type"],
+     "timestamp" => row["generated"], "payload" => traits}
+  end
+end
+
+RSpec.describe "Conversion" do
+  with_lookalike
+
+  let(:rows) do
+    [
+      panko_event("c1", "2026-01-01T00:00:00.123000", :type => "compute.instance.create.end",
+                  :traits => {"tenant_id" => "t1", "_context_user_name" => "admin", "display_name" => "vm-ß-😀",
+                              "memory_mb" => "512"}),
+      panko_event("c2", "2026-01-01T00:00:01", :type => "volume.attach.end",
+                  :traits => {"instance_id" => "i-1"}).tap do |r|
+        r["traits"] << {"name" => "instance_id", "type" => "string", "value" => "i-2"}
+        r["traits"] << {"name" => "size", "type" => "integer", "value" => "10"}
+      end,
+      panko_event("c3", "2026-01-01T00:00:02.000001", :type => "identity.authenticate")
+    ]
+  end
+
+  it "yields what ManageIQ's Ceilometer converter makes of the same Panko rows" do
+    service.add_events(rows)
+    # the rows exactly as the service serves them
+    service.configure(:require_auth => false)
+    raw = JSON.parse(Net::HTTP.get(URI("#{service.url}/v2/events?q.field=all_tenants&q.op=eq&q.value=True")))
+    expect(raw.size).to eq(3)
+    events = drain(monitor)
+    expect(events.map(&:payload)).to eq(raw.map { |row| ManageIQConversion.payload(row) })
+    expect(events.map(&:metadata)).to all(eq(:user_id => nil, :priority => nil, :content_type => nil))
+    expect(events).to all(be_an(OpenstackEvent))
+    expect(events[1].payload["payload"].keys).to eq(%w[instance_id size])
+    expect(events[1].payload["payload"]["instance_id"]).to eq("i-2")
+    expect(events[0].payload["timestamp"]).to eq("2026-01-01T00:00:00.123000")
+    expect(events[0].payload["payload"]["display_name"].encoding).to eq(Encoding::UTF_8)
+  end
+
+  it "gives each event its own metadata Hash" do
+    service.add_events(rows)
+    events = drain(monitor)
+    events[0].metadata[:user_id] = "changed"
+    expect(events[1].metadata[:user_id]).to be_nil
+  end
+
+  it "skips malformed rows with a count instead of failing the poll" do
+    service.raw_events(JSON.generate([
+      panko_event("ok", "2026-01-01T00:00:00.000000"),
+      {"message_id" => "bad", "event_type" => "x", "generated" => "not a time", "traits" => []},
+      {"event_type" => "x", "generated" => "2026-01-01T00:00:00.000000", "traits" => []}
+    ]))
+    mon = monitor
+    expect(ids(drain(mon))).to eq(%w[ok])
+    expect(mon.stats[:skipped]).to eq(2)
+  end
+end

@@ -1,0 +1,102 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "open3"
+require "rbconfig"
+
+RSpec.describe "Never blocking Ruby" do
+  with_lookalike
+
+  # Starts each_batch in a thread against a request that hangs for 30 s and
+  # waits until that request reached the service.
+  def hanging_monitor
+    service.faults({"path" => "events", "count" => 100, "delay_ms" => 30_000})
+    mon = monitor
+    mon.start
+    thread = Thread.new { mon.each_batch { nil } }
+    # the Keystone request, then the events request that hangs
+    Timeout.timeout(10) { sleep 0.01 until mon.stats[:requests] >= 2 }
+    sleep 0.2
+    [mon, thread]
+  end
+
+  it "lets other Ruby threads run at full speed while a request hangs" do
+    mon, thread = hanging_monitor
+    _, count = counting_while { sleep 0.5 }
+    mon.stop
+    expect(thread.join(5)).to eq(thread)
+    # With the GVL held the counting thread could not run at all.
+    expect(count).to be > 100_000
+  end
+
+  it "ends each_batch on stop from another thread while a request hangs" do
+    mon, thread = hanging_monitor
+    stopped_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    mon.stop
+    expect(thread.join(5)).to eq(thread) # the request would hang for 30 s
+    returned_in = Process.clock_gettime(Process::CLOCK_MONOTONIC) - stopped_at
+    warn format("      stop -> each_batch returned in %.1f ms", returned_in * 1000)
+    expect(mon.running?).to be(false)
+  end
+
+  it "ends each_batch on Thread#kill while a request hangs" do
+    _, thread = hanging_monitor
+    thread.kill
+    expect(thread.join(5)).to eq(thread)
+    expect(thread.alive?).to be(false)
+  end
+
+  it "ends each_batch on Thread#raise, with the exception" do
+    _, thread = hanging_monitor
+    thread.report_on_exception = false
+    thread.raise(RuntimeError, "wake up")
+    expect { thread.join(5) }.to raise_error(RuntimeError, "wake up")
+  end
+
+  it "can stop from inside the block" do
+    service.add_events([panko_event("a", "2026-01-01T00:00:00.000000")])
+    mon = monitor
+    mon.start
+    calls = 0
+    mon.each_batch do
+      calls += 1
+      mon.stop
+    end
+    expect(calls).to eq(1)
+  end
+
+  it "ends on Ctrl-C (SIGINT) in a process whose main thread waits in each_batch", :timeout => 60 do
+    service.faults({"path" => "events", "count" => 100, "delay_ms" => 30_000})
+    script = <<~RUBY
+      require "openstack_http_event_monitor"
+      mon = OpenstackHTTPEventMonitor.new(http: {url: #{service.url.dump}, auth: {type: :none}})
+      mon.start
+      $stdout.puts "waiting"; $stdout.flush
+      begin
+        mon.each_batch { nil }
+      rescue Interrupt
+        $stdout.puts "interrupted"
+      end
+    RUBY
+    lib = File.expand_path("../lib", __dir__)
+    Open3.popen2(RbConfig.ruby, "-I", lib, "-e", script) do |_stdin, stdout, wait|
+      expect(stdout.gets).to eq("waiting\n")
+      sleep 0.5 # into the hanging request
+      Process.kill("INT", wait.pid)
+      expect(stdout.gets).to eq("interrupted\n")
+      expect(wait.value.success?).to be(true)
+    end
+  end
+
+  it "turns a Rust panic into a Ruby exception" do
+    native = monitor.instance_variable_get(:@native)
+    expect { native.__debug_panic }.to raise_error(OpenstackHTTPEventMonitor::InternalError, /panic/)
+  end
+
+  it "refuses a second concurrent each_batch on the same monitor" do
+    mon, thread = hanging_monitor
+    expect { mon.each_batch { nil } }.to raise_error(RuntimeError, /already polling/)
+    mon.stop
+    thread.join(5)
+  end
+end

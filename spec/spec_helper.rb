@@ -1,0 +1,24 @@
+# frozen_string_literal: true
+
+require "json"
+require "logger"
+require "stringio"
+require "timeout"
+require "openstack_http_event_monitor"
+require_relative "support/lookalike"
+require_relative "support/monitor_helpers"
+
+RSpec.configure do |config|
+  config.disable_monkey_patching!
+  config.order = :defined
+  config.include MonitorHelpers
+
+  config.expect_with :rspec do |c|
+    c.syntax = :expect
+  end
+
+  # No example may hang the suite.
+  config.around do |example|
+    Timeout.timeout(example.metadata.fetch(:timeout, 90)) { example.run }
+  end
+end

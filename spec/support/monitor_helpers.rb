@@ -1,0 +1,75 @@
+# frozen_string_literal: true
+
+# Helpers shared by the end-to-end specs: one look-alike service per example
+# group, and ways to drive a monitor against it.
+module MonitorHelpers
+  MIQ_DEFAULT_REGEX = /\A(?!firewall|floatingip|gateway|net|port|router|subnet|security_group|vpn|volume|snapshot|backup)/.freeze
+
+  def self.included(base)
+    base.extend(ClassMethods)
+  end
+
+  module ClassMethods
+    # Starts one look-alike for the group and resets it before each example.
+    def with_lookalike(**opts)
+      before(:all) { @service = Lookalike.start(**opts) }
+      after(:all) { @service&.stop }
+      before { service.reset }
+    end
+  end
+
+  def service
+    @service
+  end
+
+  def keystone_options(**extra)
+    {
+      :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},
+      :poll_interval => 0.05
+    }.merge(extra)
+  end
+
+  def monitor(http = {}, **options)
+    OpenstackHTTPEventMonitor.new(options.merge(:http => keystone_options(**http)))
+  end
+
+  # Starts the monitor and collects every event until the service's backlog
+  # is drained (or `until_count` events arrived); returns the events.
+  def drain(mon, until_count: nil)
+    events = []
+    mon.start
+    mon.each_batch do |batch|
+      events.concat(batch)
+      done = until_count ? events.size >= until_count : mon.caught_up?
+      mon.stop if done
+    end
+    events
+  end
+
+  def ids(events)
+    events.map { |e| e.payload["message_id"] }
+  end
+
+  def event_requests
+    service.requests.select { |r| r["path"].end_with?("/v2/events") }
+  end
+
+  # A Panko event as the service stores it.
+  def panko_event(id, generated, type: "compute.instance.create.end", project: nil, traits: {})
+    list = traits.map { |name, value| {"name" => name.to_s, "type" => "string", "value" => value} }
+    list << {"name" => "project_id", "type" => "string", "value" => project} if project
+    {"message_id" => id, "event_type" => type, "generated" => generated, "traits" => list, "raw" => {}}
+  end
+
+  # Runs the block in a thread while the main thread counts; returns the
+  # block's value and the count.
+  def counting_while
+    counter = 0
+    stop = false
+    counter_thread = Thread.new { counter += 1 until stop }
+    result = yield
+    stop = true
+    counter_thread.join
+    [result, counter]
+  end
+end
