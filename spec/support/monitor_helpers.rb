@@ -29,8 +29,10 @@ module MonitorHelpers
     }.merge(extra)
   end
 
-  def monitor(http = {}, **options)
-    OpenstackHTTPEventMonitor.new(options.merge(:http => keystone_options(**http)))
+  # A monitor on the look-alike with Keystone auth; `http` adds to or
+  # overrides options[:http].
+  def monitor(**http)
+    OpenstackHTTPEventMonitor.new(:http => keystone_options(**http))
   end
 
   # Starts the monitor and collects every event until the service's backlog

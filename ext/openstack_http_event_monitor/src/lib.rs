@@ -10,6 +10,11 @@ mod ruby_api;
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    // A panic becomes a Ruby exception (see helpers::nogvl); one line on
+    // stderr is enough, not a backtrace in the host's log.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("openstack_http_event_monitor: Rust panic: {info}");
+    }));
     // lib/openstack_http_event_monitor.rb defines the class (and its error
     // classes) before it loads this library.
     let outer: RClass = ruby.class_object().const_get("OpenstackHTTPEventMonitor")?;

@@ -1,0 +1,592 @@
+//! Routing, Keystone, the Panko endpoint, the control API and faults.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{json, Value};
+
+use crate::store::{self, Query, Store};
+
+type Reply = Response<Full<Bytes>>;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub require_auth: bool,
+    pub token_ttl: u64,
+    pub username: String,
+    pub password: String,
+    pub catalog: Vec<String>,
+    pub projects: Vec<String>,
+    pub default_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            require_auth: true,
+            token_ttl: 3600,
+            username: "admin".into(),
+            password: "secret".into(),
+            catalog: vec!["event".into()],
+            projects: vec!["admin".into(), "services".into(), "demo".into()],
+            default_limit: 100,
+        }
+    }
+}
+
+struct Token {
+    /// Project name for a scoped token.
+    project: Option<String>,
+    expires: Instant,
+}
+
+#[derive(Clone)]
+struct Fault {
+    path: String,
+    count: u64,
+    status: Option<u16>,
+    retry_after: Option<String>,
+    delay_ms: u64,
+    truncate: bool,
+    body: Option<String>,
+    reset: bool,
+}
+
+struct State {
+    settings: Settings,
+    store: Store,
+    tokens: HashMap<String, Token>,
+    faults: VecDeque<Fault>,
+    raw_bodies: VecDeque<String>,
+    requests: Vec<Value>,
+    seq: u64,
+}
+
+pub struct App {
+    base: String,
+    initial: Settings,
+    state: Mutex<State>,
+}
+
+pub fn project_id(name: &str) -> String {
+    // FNV-1a, stable across runs
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}{:016x}", h.rotate_left(17) ^ 0x9e3779b97f4a7c15)
+}
+
+fn random_hex() -> String {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos() ^ (std::process::id() as u128));
+    let a = hasher.finish();
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(a);
+    format!("{a:016x}{:016x}", hasher.finish())
+}
+
+fn reply(status: u16, body: impl Into<Bytes>) -> Reply {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .body(Full::new(body.into()))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn json_reply(status: u16, value: Value) -> Reply {
+    reply(status, value.to_string())
+}
+
+fn panko_error(status: u16, message: &str) -> Reply {
+    json_reply(status, json!({"error_message": message}))
+}
+
+impl App {
+    pub fn new(base: String, settings: Settings) -> Self {
+        App {
+            base,
+            initial: settings.clone(),
+            state: Mutex::new(State {
+                settings,
+                store: Store::default(),
+                tokens: HashMap::new(),
+                faults: VecDeque::new(),
+                raw_bodies: VecDeque::new(),
+                requests: Vec::new(),
+                seq: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn catalog(&self, kinds: &[String]) -> Value {
+        let mut services = vec![service("identity", "keystone", &format!("{}/identity", self.base))];
+        for kind in kinds {
+            let (name, url) = match kind.as_str() {
+                "event" => ("panko", self.base.clone()),
+                "metering" => ("ceilometer", self.base.clone()),
+                other => (other, format!("{}/{other}", self.base)),
+            };
+            services.push(service(kind, name, &url));
+        }
+        Value::Array(services)
+    }
+}
+
+fn service(kind: &str, name: &str, url: &str) -> Value {
+    let endpoints: Vec<Value> = ["public", "internal", "admin"]
+        .iter()
+        .map(|i| json!({"id": project_id(&format!("{kind}{i}")), "interface": i, "region": "RegionOne", "region_id": "RegionOne", "url": url}))
+        .collect();
+    json!({"type": kind, "name": name, "id": project_id(kind), "endpoints": endpoints})
+}
+
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let token = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    if let Some(rest) = path.strip_prefix("/_control/") {
+        return Ok(control(&app, &method, rest, &body));
+    }
+
+    // log the request now, so a hanging one is visible; status comes later
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let log_index = {
+        let mut st = app.lock();
+        st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "status": 0}));
+        st.requests.len() - 1
+    };
+    let fault = {
+        let mut st = app.lock();
+        let kind = if path.ends_with("/v2/events") { "events" } else if path.starts_with("/identity") { "keystone" } else { "other" };
+        match st.faults.front_mut() {
+            Some(f) if f.path == "any" || f.path == kind => {
+                f.count = f.count.saturating_sub(1);
+                let fault = f.clone();
+                if f.count == 0 {
+                    st.faults.pop_front();
+                }
+                Some(fault)
+            }
+            _ => None,
+        }
+    };
+    if let Some(f) = &fault {
+        if f.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+        }
+    }
+    let mut response = match fault {
+        Some(f) if f.reset => {
+            // an error from the service makes hyper drop the connection unanswered
+            set_status(&app, log_index, 0);
+            return Ok(broken());
+        }
+        Some(f) if f.status.is_some() || f.body.is_some() => {
+            let status = f.status.unwrap_or(200);
+            let body = f.body.clone().unwrap_or_else(|| json!({"error_message": format!("injected fault {status}")}).to_string());
+            let mut r = reply(status, body);
+            if let Some(ra) = &f.retry_after {
+                if let Ok(v) = ra.parse() {
+                    r.headers_mut().insert("Retry-After", v);
+                }
+            }
+            if f.truncate {
+                r = truncate(r).await;
+            }
+            r
+        }
+        Some(f) if f.truncate => truncate(route(&app, &method, &path, &params, token.as_deref(), &body)).await,
+        _ => route(&app, &method, &path, &params, token.as_deref(), &body),
+    };
+    set_status(&app, log_index, response.status().as_u16());
+    response.headers_mut().insert("Connection", hyper::header::HeaderValue::from_static("keep-alive"));
+    Ok(response)
+}
+
+fn set_status(app: &App, index: usize, status: u16) {
+    if let Some(r) = app.lock().requests.get_mut(index) {
+        r["status"] = json!(status);
+    }
+}
+
+/// A response that promises more body than it sends: the client sees the
+/// connection close mid-body.
+async fn truncate(r: Reply) -> Reply {
+    let (mut parts, body) = r.into_parts();
+    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let half = bytes.slice(0..bytes.len() / 2);
+    parts.headers.insert("Content-Length", (bytes.len().max(2) as u64).into());
+    Response::from_parts(parts, Full::new(half))
+}
+
+fn broken() -> Reply {
+    // Content-Length that no body can satisfy: hyper closes the connection
+    let mut r = reply(200, Bytes::new());
+    r.headers_mut().insert("Content-Length", 1_000_000u64.into());
+    r
+}
+
+fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
+    match (method.as_str(), path) {
+        ("POST", "/identity/v3/auth/tokens") => keystone_v3(app, body),
+        ("POST", "/identity/v2.0/tokens") => keystone_v2(app, body),
+        ("GET", "/identity/v3/auth/projects") => projects(app, token),
+        ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, body),
+        _ => panko_error(404, &format!("no route for {method} {path}")),
+    }
+}
+
+fn unauthorized() -> Reply {
+    json_reply(401, json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}))
+}
+
+fn keystone_v3(app: &App, body: &Bytes) -> Reply {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return json_reply(400, json!({"error": {"code": 400, "message": "body is not JSON", "title": "Bad Request"}}));
+    };
+    let auth = &req["auth"];
+    let user = &auth["identity"]["password"]["user"];
+    let mut st = app.lock();
+    let ok = auth["identity"]["methods"].as_array().is_some_and(|m| m.iter().any(|x| x == "password"))
+        && user["name"].as_str() == Some(st.settings.username.as_str())
+        && user["password"].as_str() == Some(st.settings.password.as_str());
+    if !ok {
+        return unauthorized();
+    }
+    let scope = &auth["scope"]["project"];
+    let project = if scope.is_null() {
+        None
+    } else {
+        let wanted = scope["name"].as_str().map(str::to_owned).or_else(|| {
+            let id = scope["id"].as_str()?;
+            st.settings.projects.iter().find(|p| project_id(p) == id).cloned()
+        });
+        match wanted {
+            Some(p) if st.settings.projects.contains(&p) => Some(p),
+            _ => return unauthorized(),
+        }
+    };
+    let token = random_hex();
+    let ttl = st.settings.token_ttl;
+    st.tokens.insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    let now = Utc::now();
+    let domain = json!({"id": "default", "name": "Default"});
+    let mut body = json!({"token": {
+        "methods": ["password"],
+        "user": {"id": project_id(&st.settings.username), "name": st.settings.username, "domain": domain},
+        "expires_at": (now + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "issued_at": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "audit_ids": [random_hex()],
+    }});
+    if let Some(p) = &project {
+        body["token"]["project"] = json!({"id": project_id(p), "name": p, "domain": domain});
+        body["token"]["roles"] = json!([{"id": project_id("admin-role"), "name": "admin"}]);
+        body["token"]["catalog"] = app.catalog(&st.settings.catalog);
+    }
+    let mut r = json_reply(201, body);
+    if let Ok(v) = token.parse() {
+        r.headers_mut().insert("X-Subject-Token", v);
+    }
+    r
+}
+
+fn keystone_v2(app: &App, body: &Bytes) -> Reply {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else { return unauthorized() };
+    let creds = &req["auth"]["passwordCredentials"];
+    let mut st = app.lock();
+    let project = req["auth"]["tenantName"].as_str().unwrap_or("admin").to_owned();
+    if creds["username"].as_str() != Some(st.settings.username.as_str())
+        || creds["password"].as_str() != Some(st.settings.password.as_str())
+        || !st.settings.projects.contains(&project)
+    {
+        return unauthorized();
+    }
+    let token = random_hex();
+    let ttl = st.settings.token_ttl;
+    st.tokens.insert(token.clone(), Token { project: Some(project.clone()), expires: Instant::now() + Duration::from_secs(ttl) });
+    let catalog: Vec<Value> = app
+        .catalog(&st.settings.catalog)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let url = s["endpoints"][0]["url"].clone();
+            json!({"type": s["type"], "name": s["name"], "endpoints": [{"region": "RegionOne", "publicURL": url, "internalURL": url, "adminURL": url}]})
+        })
+        .collect();
+    let expires = (Utc::now() + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    json_reply(200, json!({"access": {
+        "token": {"id": token, "expires": expires, "tenant": {"id": project_id(&project), "name": project, "enabled": true}},
+        "serviceCatalog": catalog,
+        "user": {"id": project_id(&st.settings.username), "name": st.settings.username},
+    }}))
+}
+
+/// `Some(project)` for a valid token (`None` inside: unscoped), else `None`.
+fn check_token(st: &State, token: Option<&str>) -> Option<Option<String>> {
+    let t = st.tokens.get(token?)?;
+    (t.expires > Instant::now()).then(|| t.project.clone())
+}
+
+fn projects(app: &App, token: Option<&str>) -> Reply {
+    let st = app.lock();
+    if check_token(&st, token).is_none() {
+        return unauthorized();
+    }
+    let list: Vec<Value> = st
+        .settings
+        .projects
+        .iter()
+        .map(|p| json!({"id": project_id(p), "name": p, "domain_id": "default", "enabled": true}))
+        .collect();
+    json_reply(200, json!({"projects": list}))
+}
+
+fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
+    let mut st = app.lock();
+    let project = match check_token(&st, token) {
+        Some(Some(project)) => Some(project_id(&project)),
+        Some(None) => return panko_error(401, "an unscoped token cannot list events"),
+        None if st.settings.require_auth => return panko_error(401, "The request you have made requires authentication."),
+        None => None,
+    };
+    if let Some(raw) = st.raw_bodies.pop_front() {
+        return reply(200, raw);
+    }
+    // q.field / q.op / q.value lists, aligned by position; or a JSON body
+    let list = |name: &str| params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let (fields, ops, values) = (list("q.field"), list("q.op"), list("q.value"));
+    let mut filters: Vec<(String, String, String)> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), ops.get(i).cloned().unwrap_or_else(|| "eq".into()), values.get(i).cloned().unwrap_or_default()))
+        .collect();
+    if fields.is_empty() && !body.is_empty() {
+        if let Ok(v) = serde_json::from_slice::<Value>(body) {
+            for q in v["q"].as_array().into_iter().flatten() {
+                let s = |k: &str| q[k].as_str().map(str::to_owned);
+                if let Some(field) = s("field") {
+                    filters.push((field, s("op").unwrap_or_else(|| "eq".into()), s("value").unwrap_or_default()));
+                }
+            }
+        }
+    }
+    let limit = params.iter().find(|(k, _)| k == "limit").map(|(_, v)| v.as_str());
+    let marker = params.iter().find(|(k, _)| k == "marker").map(|(_, v)| v.clone());
+    let default_limit = st.settings.default_limit;
+    let query = match Query::build(filters, limit, marker, default_limit) {
+        Ok(q) => q,
+        Err(message) => return panko_error(400, &message),
+    };
+    match st.store.page(&query, project.as_deref()) {
+        Ok(page) => reply(200, page),
+        Err(message) => panko_error(400, &message),
+    }
+}
+
+fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply {
+    let input: Value = if body.is_empty() { Value::Null } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return panko_error(400, &format!("control body is not JSON: {e}")),
+        }
+    };
+    let mut st = app.lock();
+    match (method.as_str(), what) {
+        ("POST", "events") => {
+            let Some(list) = input.as_array() else { return panko_error(400, "expected a JSON array of events") };
+            let mut count = 0;
+            for event in list.iter().cloned() {
+                st.seq += 1;
+                let seq = st.seq;
+                if let Err(e) = st.store.insert(event, || format!("auto-{seq:09}")) {
+                    return panko_error(400, &e);
+                }
+                count += 1;
+            }
+            json_reply(200, json!({"count": count}))
+        }
+        ("POST", "raw_events") => {
+            let text = String::from_utf8_lossy(body).into_owned();
+            st.raw_bodies.push_back(text);
+            json_reply(200, json!({"queued": st.raw_bodies.len()}))
+        }
+        ("POST", "generate") => generate(&mut st, &input),
+        ("POST", "faults") => {
+            let Some(list) = input.as_array() else { return panko_error(400, "expected a JSON array of faults") };
+            for f in list {
+                st.faults.push_back(Fault {
+                    path: f["path"].as_str().unwrap_or("any").to_owned(),
+                    count: f["count"].as_u64().unwrap_or(1).max(1),
+                    status: f["status"].as_u64().map(|s| s as u16),
+                    retry_after: f["retry_after"].as_str().map(str::to_owned).or_else(|| f["retry_after"].as_u64().map(|n| n.to_string())),
+                    delay_ms: f["delay_ms"].as_u64().unwrap_or(0),
+                    truncate: f["truncate"].as_bool().unwrap_or(false),
+                    body: f["body"].as_str().map(str::to_owned),
+                    reset: f["reset"].as_bool().unwrap_or(false),
+                });
+            }
+            json_reply(200, json!({"faults": st.faults.len()}))
+        }
+        ("POST", "config") => {
+            let s = &mut st.settings;
+            if let Some(v) = input["require_auth"].as_bool() { s.require_auth = v; }
+            if let Some(v) = input["token_ttl"].as_u64() { s.token_ttl = v; }
+            if let Some(v) = input["password"].as_str() { s.password = v.to_owned(); }
+            if let Some(v) = input["default_limit"].as_u64() { s.default_limit = v.max(1) as usize; }
+            let strings = |v: &Value| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>());
+            if let Some(v) = strings(&input["catalog"]) { s.catalog = v; }
+            if let Some(v) = strings(&input["projects"]) { s.projects = v; }
+            json_reply(200, json!({"ok": true}))
+        }
+        ("POST", "revoke") => {
+            let n = st.tokens.len();
+            st.tokens.clear();
+            json_reply(200, json!({"revoked": n}))
+        }
+        ("POST", "reset") => {
+            st.store.clear();
+            st.tokens.clear();
+            st.faults.clear();
+            st.raw_bodies.clear();
+            st.requests.clear();
+            st.settings = app.initial.clone();
+            json_reply(200, json!({"ok": true}))
+        }
+        ("GET", "requests") => json_reply(200, Value::Array(st.requests.clone())),
+        ("DELETE", "requests") => {
+            st.requests.clear();
+            json_reply(200, json!({"ok": true}))
+        }
+        ("GET", "stats") => json_reply(200, json!({"events": st.store.len(), "requests": st.requests.len()})),
+        ("GET", "projects") => {
+            let map: serde_json::Map<String, Value> = st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();
+            json_reply(200, Value::Object(map))
+        }
+        _ => panko_error(404, &format!("no control {method} {what}")),
+    }
+}
+
+fn generate(st: &mut State, input: &Value) -> Reply {
+    let count = input["count"].as_u64().unwrap_or(1);
+    let event_type = input["event_type"].as_str().unwrap_or("compute.instance.create.end").to_owned();
+    let fixed = match input["generated"].as_str() {
+        Some(t) => match store::parse_time(t) {
+            Some(t) => Some(t),
+            None => return panko_error(400, &format!("generated {t:?} is not a timestamp")),
+        },
+        None => None,
+    };
+    let start = match input["start"].as_str() {
+        Some(t) => match store::parse_time(t) {
+            Some(t) => t,
+            None => return panko_error(400, &format!("start {t:?} is not a timestamp")),
+        },
+        None => Utc::now().naive_utc(),
+    };
+    let step = chrono::Duration::milliseconds(input["step_ms"].as_i64().unwrap_or(1));
+    st.seq += 1;
+    let prefix = input["prefix"].as_str().map(str::to_owned).unwrap_or_else(|| format!("g{}", st.seq));
+    let project = input["project_id"].as_str().map(str::to_owned).unwrap_or_else(|| project_id("admin"));
+    let extra: Vec<(String, Value)> = input["traits"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let (mut first, mut last) = (String::new(), String::new());
+    for i in 1..=count {
+        let id = format!("{prefix}-{i:07}");
+        let at = fixed.unwrap_or(start + step * (i as i32 - 1));
+        let mut traits = vec![
+            json!({"name": "project_id", "type": "string", "value": project}),
+            json!({"name": "tenant_id", "type": "string", "value": project}),
+            json!({"name": "user_id", "type": "string", "value": project_id("admin-user")}),
+            json!({"name": "instance_id", "type": "string", "value": format!("{:08x}-0000-4000-8000-{i:012x}", i)}),
+            json!({"name": "state", "type": "string", "value": "active"}),
+        ];
+        for (k, v) in &extra {
+            traits.push(json!({"name": k, "type": "string", "value": v}));
+        }
+        let event = json!({"message_id": id, "event_type": event_type, "generated": store::format_time(at), "traits": traits, "raw": {}});
+        if let Err(e) = st.store.insert(event, String::new) {
+            return panko_error(400, &e);
+        }
+        if i == 1 {
+            first = id.clone();
+        }
+        last = id;
+    }
+    json_reply(200, json!({"count": count, "first": first, "last": last}))
+}
+
+/// Appends `rate` realistic events per second, stamped now, for the demo.
+pub async fn stream(app: Arc<App>, rate: u32) {
+    const KINDS: &[(&str, &str)] = &[
+        ("compute.instance.create.start", "instance"),
+        ("compute.instance.create.end", "instance"),
+        ("compute.instance.power_off.start", "instance"),
+        ("compute.instance.power_off.end", "instance"),
+        ("compute.instance.delete.start", "instance"),
+        ("compute.instance.delete.end", "instance"),
+        ("volume.create.start", "volume"),
+        ("volume.create.end", "volume"),
+        ("volume.attach.end", "volume"),
+        ("snapshot.create.end", "snapshot"),
+        ("network.create.end", "network"),
+        ("port.create.end", "port"),
+        ("router.update.end", "router"),
+        ("floatingip.create.end", "floatingip"),
+        ("identity.authenticate", "user"),
+        ("image.upload", "image"),
+    ];
+    let hosts = ["compute-0.localdomain", "compute-1.localdomain", "controller-0.localdomain"];
+    let projects = ["admin", "demo", "services"];
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+    let mut n: u64 = 0;
+    loop {
+        ticker.tick().await;
+        n += 1;
+        let (kind, resource) = KINDS[(n as usize * 7) % KINDS.len()];
+        let project = projects[(n as usize) % projects.len()];
+        let resource_id = format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", n * 2654435761 % 0xffff_ffff, n % 0xffff, n % 0xfff, (n * 7) % 0xfff, n);
+        let mut traits = vec![
+            json!({"name": "project_id", "type": "string", "value": project_id(project)}),
+            json!({"name": "tenant_id", "type": "string", "value": project_id(project)}),
+            json!({"name": "user_id", "type": "string", "value": project_id("admin-user")}),
+            json!({"name": "request_id", "type": "string", "value": format!("req-{}", random_hex())}),
+            json!({"name": "service", "type": "string", "value": resource}),
+            json!({"name": "host", "type": "string", "value": hosts[(n as usize) % hosts.len()]}),
+        ];
+        if resource == "instance" {
+            traits.push(json!({"name": "instance_id", "type": "string", "value": resource_id}));
+            traits.push(json!({"name": "display_name", "type": "string", "value": format!("vm-{}", n % 50)}));
+            traits.push(json!({"name": "state", "type": "string", "value": if kind.ends_with("end") { "active" } else { "building" }}));
+            traits.push(json!({"name": "memory_mb", "type": "integer", "value": "2048"}));
+        } else {
+            traits.push(json!({"name": "resource_id", "type": "string", "value": resource_id}));
+        }
+        let event = json!({
+            "message_id": random_hex(),
+            "event_type": kind,
+            "generated": store::format_time(Utc::now().naive_utc()),
+            "traits": traits,
+            "raw": {},
+        });
+        let _ = app.lock().store.insert(event, String::new);
+    }
+}

@@ -1,0 +1,149 @@
+# frozen_string_literal: true
+
+require "json"
+require "net/http"
+require "open3"
+require "timeout"
+
+# Drives the project's Panko/Keystone look-alike (lookalike/, a Rust binary)
+# from Ruby: start it on an OS-picked port, feed it events and faults, read
+# what it was asked. Used by the specs, the demo and the benchmark.
+class Lookalike
+  BINARY = File.expand_path("../../target/release/panko-lookalike", __dir__)
+
+  # @return [String] "http://127.0.0.1:PORT"; Panko v2 is served at its root
+  attr_reader :url
+  attr_reader :pid
+
+  # Spawns the service and waits until it listens.
+  # @param port [Integer] 0 lets the OS pick
+  # @param stream [Integer] realistic events per second, appended live
+  # @param lifetime [Integer] seconds before it stops by itself (0: never)
+  def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800)
+    unless File.executable?(BINARY)
+      raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
+    end
+
+    args = [BINARY, "--port", port.to_s, "--lifetime", lifetime.to_s]
+    args += ["--token-ttl", token_ttl.to_s] if token_ttl
+    args += ["--username", username] if username
+    args += ["--password", password] if password
+    args += ["--stream", stream.to_s] if stream
+    args << "--no-auth" if no_auth
+    new(*Open3.popen3(*args))
+  end
+
+  # Starts the service, yields it, stops it.
+  def self.open(**opts)
+    service = start(**opts)
+    yield service
+  ensure
+    service&.stop
+  end
+
+  def initialize(stdin, stdout, stderr, wait)
+    @stdin = stdin
+    @stderr = stderr
+    @wait = wait
+    @pid = wait.pid
+    line = Timeout.timeout(10) { stdout.gets }
+    unless line&.start_with?("LISTENING ")
+      stop
+      raise "panko-lookalike did not start: #{line.inspect} #{@stderr.read.to_s[-500..]}"
+    end
+    @url = line.split(" ", 2).last.strip
+    @http = Net::HTTP.start("127.0.0.1", URI(@url).port)
+  end
+
+  # @return [String] Keystone's base URL (v3 and v2.0 below it)
+  def keystone_url
+    "#{url}/identity"
+  end
+
+  # Inserts Panko events (any `generated`, so late events can be injected).
+  def add_events(events)
+    control(:post, "events", events)
+  end
+
+  # Generates events server-side: count:, event_type:, generated: (one
+  # timestamp for all), start:, step_ms:, project_id:, prefix:, traits:.
+  def generate(**opts)
+    control(:post, "generate", opts)
+  end
+
+  # The next /v2/events answer is this body, verbatim (once).
+  def raw_events(body)
+    request(Net::HTTP::Post.new("/_control/raw_events"), body)
+  end
+
+  # Queues fault rules: path ("events", "keystone", "any"), count, status,
+  # retry_after, delay_ms, truncate, body, reset.
+  def faults(*rules)
+    control(:post, "faults", rules)
+  end
+
+  # require_auth:, token_ttl:, password:, catalog: (service types),
+  # projects:, default_limit:
+  def configure(**opts)
+    control(:post, "config", opts)
+  end
+
+  def revoke_tokens
+    control(:post, "revoke")
+  end
+
+  def reset
+    control(:post, "reset")
+  end
+
+  # @return [Array<Hash>] every non-control request: "method", "path",
+  #   "query", "params" ([[name, value], ...]), "token" (present?), "status"
+  def requests
+    control(:get, "requests")
+  end
+
+  def clear_requests
+    control(:delete, "requests")
+  end
+
+  def stats
+    control(:get, "stats")
+  end
+
+  # @return [String] the id events of project `name` carry in project_id
+  def project_id(name)
+    @project_ids ||= control(:get, "projects")
+    @project_ids.fetch(name)
+  end
+
+  # Closes its stdin (it exits on EOF) and waits; idempotent.
+  def stop
+    return unless @wait
+
+    @http&.finish if @http&.started?
+    @stdin.close unless @stdin.closed?
+    unless @wait.join(3)
+      Process.kill("KILL", @pid)
+      @wait.join
+    end
+    @wait = nil
+  rescue Errno::ESRCH
+    @wait = nil
+  end
+
+  private
+
+  def control(verb, what, body = nil)
+    klass = {:get => Net::HTTP::Get, :post => Net::HTTP::Post, :delete => Net::HTTP::Delete}.fetch(verb)
+    request(klass.new("/_control/#{what}"), body.nil? ? nil : JSON.generate(body))
+  end
+
+  def request(req, body)
+    req.body = body if body
+    req["Content-Type"] = "application/json"
+    response = @http.request(req)
+    raise "look-alike control #{req.path} failed: #{response.code} #{response.body}" unless response.code == "200"
+
+    JSON.parse(response.body)
+  end
+end
