@@ -1,21 +1,45 @@
 //! Routing, Keystone, the Panko endpoint, the control API and faults.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::Utc;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 
 use crate::store::{self, Query, Store};
 
-type Reply = Response<Full<Bytes>>;
+type Reply = Response<BoxBody<Bytes, std::io::Error>>;
+
+fn full(bytes: impl Into<Bytes>) -> BoxBody<Bytes, std::io::Error> {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+/// A body that sends what it has, then fails: hyper drops the connection
+/// mid-body, as a crashing or restarting service would.
+struct CutShort {
+    data: Option<Bytes>,
+}
+
+impl Body for CutShort {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(match self.data.take() {
+            Some(data) => Ok(Frame::data(data)),
+            None => Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut short on purpose")),
+        }))
+    }
+}
 
 #[derive(Clone)]
 pub struct Settings {
@@ -99,8 +123,8 @@ fn reply(status: u16, body: impl Into<Bytes>) -> Reply {
     Response::builder()
         .status(status)
         .header("Content-Type", "application/json")
-        .body(Full::new(body.into()))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 fn json_reply(status: u16, value: Value) -> Reply {
@@ -154,7 +178,7 @@ fn service(kind: &str, name: &str, url: &str) -> Value {
     json!({"type": kind, "name": name, "id": project_id(kind), "endpoints": endpoints})
 }
 
-pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, Infallible> {
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
@@ -198,7 +222,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, Infa
         Some(f) if f.reset => {
             // an error from the service makes hyper drop the connection unanswered
             set_status(&app, log_index, 0);
-            return Ok(broken());
+            return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset on purpose"));
         }
         Some(f) if f.status.is_some() || f.body.is_some() => {
             let status = f.status.unwrap_or(200);
@@ -228,21 +252,14 @@ fn set_status(app: &App, index: usize, status: u16) {
     }
 }
 
-/// A response that promises more body than it sends: the client sees the
-/// connection close mid-body.
+/// Sends the head with the full Content-Length, half the body, then drops
+/// the connection.
 async fn truncate(r: Reply) -> Reply {
     let (mut parts, body) = r.into_parts();
     let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let half = bytes.slice(0..bytes.len() / 2);
     parts.headers.insert("Content-Length", (bytes.len().max(2) as u64).into());
-    Response::from_parts(parts, Full::new(half))
-}
-
-fn broken() -> Reply {
-    // Content-Length that no body can satisfy: hyper closes the connection
-    let mut r = reply(200, Bytes::new());
-    r.headers_mut().insert("Content-Length", 1_000_000u64.into());
-    r
+    let half = bytes.slice(0..bytes.len() / 2);
+    Response::from_parts(parts, CutShort { data: Some(half) }.boxed())
 }
 
 fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
