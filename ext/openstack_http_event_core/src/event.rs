@@ -2,6 +2,9 @@
 //! Panko v2 response body.
 
 use chrono::NaiveDateTime;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,71 +43,202 @@ pub struct Page {
     pub last_message_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawEvent {
-    #[serde(default)]
-    message_id: Value,
-    #[serde(default)]
-    event_type: Value,
-    #[serde(default)]
-    generated: Value,
-    #[serde(default)]
-    traits: Value,
+/// One row of the array, read leniently: a row that is not an object, or
+/// whose fields have the wrong shape, is reported rather than failing the
+/// page. Unknown fields (`raw`) are skipped without being built.
+enum Row {
+    NotObject,
+    Event {
+        message_id: Value,
+        event_type: Value,
+        generated: Value,
+        traits: Traits,
+    },
+}
+
+enum Traits {
+    List(Vec<TraitItem>),
+    NotAList,
+}
+
+enum TraitItem {
+    Trait { name: Value, value: Value },
+    NotObject,
+}
+
+struct Rows(Vec<Row>);
+
+impl<'de> Deserialize<'de> for Rows {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Rows;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON array of events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(10_000));
+                while let Some(row) = seq.next_element::<Row>()? {
+                    rows.push(row);
+                }
+                Ok(Rows(rows))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// Implements "anything but a map is `$other`" for a lenient visitor.
+macro_rules! otherwise {
+    ($other:expr) => {
+        otherwise!($other, $other);
+    };
+    ($other:expr, $unit:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { Ok($other) }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok($other) }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok($other) }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok($other) }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { Ok($other) }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok($unit) }
+    };
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Row;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an event")
+            }
+            otherwise!(Row::NotObject);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Row, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Row::NotObject)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+                let (mut message_id, mut event_type, mut generated) = (Value::Null, Value::Null, Value::Null);
+                let mut traits = Traits::List(Vec::new());
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "message_id" => message_id = map.next_value()?,
+                        "event_type" => event_type = map.next_value()?,
+                        "generated" => generated = map.next_value()?,
+                        "traits" => traits = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Row::Event { message_id, event_type, generated, traits })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Traits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Traits;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of traits")
+            }
+            otherwise!(Traits::NotAList, Traits::List(Vec::new()));
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Traits, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Traits::NotAList)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Traits, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(100_000));
+                while let Some(item) = seq.next_element::<TraitItem>()? {
+                    items.push(item);
+                }
+                Ok(Traits::List(items))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for TraitItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TraitItem;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a trait")
+            }
+            otherwise!(TraitItem::NotObject);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TraitItem, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TraitItem::NotObject)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TraitItem, A::Error> {
+                let (mut name, mut value) = (Value::Null, Value::Null);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "name" => name = map.next_value()?,
+                        "value" => value = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TraitItem::Trait { name, value })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Parses a `/v2/events` body. An error means the body as a whole is not a
-/// JSON array of objects: the caller must not move its cursor. Bad rows
-/// inside a good array are reported in `skipped`. Invalid UTF-8 is replaced
-/// with U+FFFD rather than failing the page.
+/// JSON array: the caller must not move its cursor. Bad rows inside a good
+/// array are reported in `skipped`. Invalid UTF-8 is replaced with U+FFFD
+/// rather than failing the page.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
-    let text = String::from_utf8_lossy(body);
-    let rows: Vec<Value> = serde_json::from_str(&text).map_err(|e| match e.classify() {
+    let parsed = match serde_json::from_slice::<Rows>(body) {
+        Err(_) if std::str::from_utf8(body).is_err() => {
+            serde_json::from_str::<Rows>(&String::from_utf8_lossy(body))
+        }
+        other => other,
+    };
+    let Rows(rows) = parsed.map_err(|e| match e.classify() {
         serde_json::error::Category::Eof => format!("body ends early ({e})"),
         _ => format!("not a JSON array of events ({e})"),
     })?;
     let mut page = Page { rows: rows.len(), ..Page::default() };
     for row in rows {
-        if !row.is_object() {
+        let Row::Event { message_id, event_type, generated, traits } = row else {
             page.skipped.push(Skipped { message_id: None, reason: "row is not a JSON object".into() });
             continue;
-        }
-        let raw: RawEvent = match serde_json::from_value(row) {
-            Ok(raw) => raw,
-            Err(e) => {
-                page.skipped.push(Skipped { message_id: None, reason: e.to_string() });
-                continue;
-            }
         };
-        let message_id = raw.message_id.as_str().map(str::to_owned);
-        if message_id.is_some() {
-            page.last_message_id.clone_from(&message_id);
+        let id = message_id.as_str().map(str::to_owned);
+        if id.is_some() {
+            page.last_message_id.clone_from(&id);
         }
-        match convert(raw) {
+        match convert(message_id, event_type, generated, traits) {
             Ok(event) => page.events.push(event),
-            Err(reason) => page.skipped.push(Skipped { message_id, reason }),
+            Err(reason) => page.skipped.push(Skipped { message_id: id, reason }),
         }
     }
     Ok(page)
 }
 
-fn convert(raw: RawEvent) -> Result<Event, String> {
-    let Value::String(message_id) = raw.message_id else { return Err("missing or non-string message_id".into()) };
-    let Value::String(event_type) = raw.event_type else { return Err("missing or non-string event_type".into()) };
-    let Value::String(generated) = raw.generated else { return Err("missing or non-string generated".into()) };
+fn convert(message_id: Value, event_type: Value, generated: Value, traits: Traits) -> Result<Event, String> {
+    let Value::String(message_id) = message_id else { return Err("missing or non-string message_id".into()) };
+    let Value::String(event_type) = event_type else { return Err("missing or non-string event_type".into()) };
+    let Value::String(generated) = generated else { return Err("missing or non-string generated".into()) };
     let at = timestamp::parse(&generated).ok_or_else(|| format!("generated {generated:?} is not a timestamp"))?;
-    let traits = match raw.traits {
-        Value::Null => Vec::new(),
-        Value::Array(list) => {
-            let mut traits = Vec::with_capacity(list.len());
-            for item in list {
-                let Value::Object(mut map) = item else { return Err("a trait is not a JSON object".into()) };
-                let Some(Value::String(name)) = map.remove("name") else { return Err("a trait has no string name".into()) };
-                traits.push((name, map.remove("value").unwrap_or(Value::Null)));
-            }
-            traits
-        }
-        _ => return Err("traits is not a list".into()),
-    };
+    let Traits::List(items) = traits else { return Err("traits is not a list".into()) };
+    let mut traits = Vec::with_capacity(items.len());
+    for item in items {
+        let TraitItem::Trait { name: Value::String(name), value } = item else {
+            return Err("a trait is not an object with a string name".into());
+        };
+        traits.push((name, value));
+    }
     Ok(Event { message_id, event_type, generated, at, traits })
 }
 
