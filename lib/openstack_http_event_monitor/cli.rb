@@ -56,6 +56,7 @@ class OpenstackHTTPEventMonitor
       case command
       when "check" then check(options)
       when "tail" then tail(options, flags)
+      else 0 # --help or --version
       end
     rescue OptionParser::ParseError, UsageError => e
       @stderr.puts("openstack-http-events: #{e.message}")
