@@ -266,7 +266,8 @@ fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, Strin
     match (method.as_str(), path) {
         ("POST", "/identity/v3/auth/tokens") => keystone_v3(app, body),
         ("POST", "/identity/v2.0/tokens") => keystone_v2(app, body),
-        ("GET", "/identity/v3/auth/projects") => projects(app, token),
+        ("GET", "/identity/v3/auth/projects") => projects(app, token, "projects"),
+        ("GET", "/identity/v2.0/tenants") => projects(app, token, "tenants"),
         ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, body),
         _ => panko_error(404, &format!("no route for {method} {path}")),
     }
@@ -330,16 +331,22 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
     let Ok(req) = serde_json::from_slice::<Value>(body) else { return unauthorized() };
     let creds = &req["auth"]["passwordCredentials"];
     let mut st = app.lock();
-    let project = req["auth"]["tenantName"].as_str().unwrap_or("admin").to_owned();
+    let project = req["auth"]["tenantName"].as_str().map(str::to_owned);
     if creds["username"].as_str() != Some(st.settings.username.as_str())
         || creds["password"].as_str() != Some(st.settings.password.as_str())
-        || !st.settings.projects.contains(&project)
+        || project.as_ref().is_some_and(|p| !st.settings.projects.contains(p))
     {
         return unauthorized();
     }
     let token = random_hex();
     let ttl = st.settings.token_ttl;
-    st.tokens.insert(token.clone(), Token { project: Some(project.clone()), expires: Instant::now() + Duration::from_secs(ttl) });
+    st.tokens.insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    let expires = (Utc::now() + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let user = json!({"id": project_id(&st.settings.username), "name": st.settings.username});
+    let Some(project) = project else {
+        // unscoped: no tenant, no catalog
+        return json_reply(200, json!({"access": {"token": {"id": token, "expires": expires}, "serviceCatalog": [], "user": user}}));
+    };
     let catalog: Vec<Value> = app
         .catalog(&st.settings.catalog)
         .as_array()
@@ -350,11 +357,10 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
             json!({"type": s["type"], "name": s["name"], "endpoints": [{"region": "RegionOne", "publicURL": url, "internalURL": url, "adminURL": url}]})
         })
         .collect();
-    let expires = (Utc::now() + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     json_reply(200, json!({"access": {
         "token": {"id": token, "expires": expires, "tenant": {"id": project_id(&project), "name": project, "enabled": true}},
         "serviceCatalog": catalog,
-        "user": {"id": project_id(&st.settings.username), "name": st.settings.username},
+        "user": user,
     }}))
 }
 
@@ -364,7 +370,7 @@ fn check_token(st: &State, token: Option<&str>) -> Option<Option<String>> {
     (t.expires > Instant::now()).then(|| t.project.clone())
 }
 
-fn projects(app: &App, token: Option<&str>) -> Reply {
+fn projects(app: &App, token: Option<&str>, key: &str) -> Reply {
     let st = app.lock();
     if check_token(&st, token).is_none() {
         return unauthorized();
@@ -375,7 +381,7 @@ fn projects(app: &App, token: Option<&str>) -> Reply {
         .iter()
         .map(|p| json!({"id": project_id(p), "name": p, "domain_id": "default", "enabled": true}))
         .collect();
-    json_reply(200, json!({"projects": list}))
+    json_reply(200, json!({ key: list }))
 }
 
 fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {

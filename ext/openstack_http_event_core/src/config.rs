@@ -50,13 +50,23 @@ pub enum Auth {
 pub struct KeystoneAuth {
     /// Keystone base URL without the `/v3` suffix.
     pub url: Url,
+    pub version: KeystoneVersion,
     pub username: String,
     pub password: Secret,
-    pub project_name: String,
+    /// The project to scope to; `None`: `admin` when the user can reach it,
+    /// else the first reachable project other than `services`, as ManageIQ
+    /// chooses.
+    pub project_name: Option<String>,
     pub user_domain_id: String,
     pub project_domain_id: String,
     pub region: Option<String>,
     pub interface: Interface,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeystoneVersion {
+    V2,
+    V3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +111,7 @@ const AUTH_KEYS: &[&str] = &[
     "project_domain_id",
     "region",
     "interface",
+    "api_version",
     "token",
 ];
 
@@ -232,6 +243,9 @@ impl Config {
                 Error::config("http.since", format!("{text:?} is not an ISO 8601 timestamp"))
             })?),
         };
+        // Keystone v2 tokens make Panko reject all_tenants (ManageIQ sends it
+        // only with v3)
+        let all_tenants = o.bool("all_tenants", !matches!(&auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2))?;
         let ca_file = o.string("ca_file")?.map(PathBuf::from);
         if let Some(path) = &ca_file {
             if !path.is_file() {
@@ -245,7 +259,7 @@ impl Config {
             poll_interval: o.seconds("poll_interval", 1.0, true)?,
             backread: o.seconds("backread_seconds", 5.0, true)?,
             event_types,
-            all_tenants: o.bool("all_tenants", true)?,
+            all_tenants,
             since,
             open_timeout: o.seconds("open_timeout", 10.0, false)?,
             read_timeout: o.seconds("read_timeout", 60.0, false)?,
@@ -293,10 +307,21 @@ fn parse_auth(value: &Value) -> Result<Auth> {
             Ok(Auth::Token(Secret::new(o.required_string("token")?)))
         }
         "keystone" => {
-            allow_only(&AUTH_KEYS[..9])?;
+            allow_only(&AUTH_KEYS[..10])?;
             let mut url = o.url("url")?.ok_or_else(|| Error::config("http.auth.url", "is required"))?;
-            let trimmed = url.path().trim_end_matches('/').trim_end_matches("/v3").trim_end_matches('/').to_owned();
+            let path = url.path().trim_end_matches('/').to_owned();
+            let suffix = ["/v3", "/v2.0"].into_iter().find(|s| path.ends_with(s));
+            let trimmed = suffix.map_or(path.as_str(), |s| &path[..path.len() - s.len()]).to_owned();
             url.set_path(&trimmed);
+            let version = match o.string("api_version")?.as_deref() {
+                Some("v3") | Some("3") => KeystoneVersion::V3,
+                Some("v2") | Some("v2.0") | Some("2") | Some("2.0") => KeystoneVersion::V2,
+                None if suffix == Some("/v2.0") => KeystoneVersion::V2,
+                None => KeystoneVersion::V3,
+                Some(other) => {
+                    return Err(Error::config("http.auth.api_version", format!("must be v3 or v2.0, got {other:?}")))
+                }
+            };
             let interface = match o.string("interface")?.as_deref() {
                 None | Some("public") | Some("publicURL") => Interface::Public,
                 Some("internal") | Some("internalURL") => Interface::Internal,
@@ -307,9 +332,10 @@ fn parse_auth(value: &Value) -> Result<Auth> {
             };
             Ok(Auth::Keystone(KeystoneAuth {
                 url,
+                version,
                 username: o.required_string("username")?,
                 password: Secret::new(o.required_string("password")?),
-                project_name: o.string("project_name")?.unwrap_or_else(|| "admin".into()),
+                project_name: o.string("project_name")?,
                 user_domain_id: o.string("user_domain_id")?.unwrap_or_else(|| "default".into()),
                 project_domain_id: o.string("project_domain_id")?.unwrap_or_else(|| "default".into()),
                 region: o.string("region")?,
@@ -344,9 +370,21 @@ mod tests {
         let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "https://ks:5000/v3/", "username": "admin", "password": "pw"}})).unwrap();
         let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
         assert_eq!(k.url.as_str(), "https://ks:5000/");
-        assert_eq!((k.project_name.as_str(), k.user_domain_id.as_str()), ("admin", "default"));
+        assert_eq!((k.project_name.as_deref(), k.user_domain_id.as_str()), (None, "default"));
+        assert_eq!(k.version, KeystoneVersion::V3);
         assert_eq!(k.interface, Interface::Public);
         assert!(!format!("{k:?}").contains("pw"));
+    }
+
+    #[test]
+    fn keystone_v2_from_the_url_or_the_option_and_no_all_tenants() {
+        let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "http://ks:5000/v2.0", "username": "u", "password": "p"}})).unwrap();
+        let Auth::Keystone(k) = &c.auth else { panic!("not keystone") };
+        assert_eq!((k.version, k.url.as_str()), (KeystoneVersion::V2, "http://ks:5000/"));
+        assert!(!c.all_tenants);
+        let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "http://ks:5000", "api_version": "v2", "username": "u", "password": "p"}, "all_tenants": true})).unwrap();
+        assert!(c.all_tenants);
+        assert!(err(json!({"auth": {"type": "keystone", "url": "http://k", "api_version": "v4", "username": "u", "password": "p"}})).contains("http.auth.api_version"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use crate::config::{Interface, KeystoneAuth};
+use crate::config::{Interface, KeystoneAuth, KeystoneVersion};
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
 use crate::secret::Secret;
@@ -19,6 +19,8 @@ pub struct Token {
     pub value: Secret,
     pub expires_at: Option<DateTime<Utc>>,
     pub catalog: Vec<Service>,
+    /// The project the token is scoped to.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,29 +55,83 @@ struct TokenFields {
     catalog: Vec<Service>,
 }
 
-/// `POST /v3/auth/tokens`, project scoped.
-pub fn token_request(auth: &KeystoneAuth) -> serde_json::Value {
-    json!({"auth": {
+/// `POST /v3/auth/tokens` with the password method; scoped to `project`,
+/// or unscoped (to list projects) when `None`.
+pub fn token_request(auth: &KeystoneAuth, project: Option<&str>) -> serde_json::Value {
+    let mut body = json!({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": auth.username,
             "domain": {"id": auth.user_domain_id},
             "password": auth.password.expose(),
         }}},
-        "scope": {"project": {"name": auth.project_name, "domain": {"id": auth.project_domain_id}}},
-    }})
+    }});
+    if let Some(project) = project {
+        body["auth"]["scope"] = json!({"project": {"name": project, "domain": {"id": auth.project_domain_id}}});
+    }
+    body
 }
 
-pub fn tokens_url(auth: &KeystoneAuth) -> Url {
+/// `POST /v2.0/tokens` with password credentials, for a tenant or unscoped.
+pub fn v2_token_request(auth: &KeystoneAuth, tenant: Option<&str>) -> serde_json::Value {
+    let mut body = json!({"auth": {"passwordCredentials": {
+        "username": auth.username,
+        "password": auth.password.expose(),
+    }}});
+    if let Some(tenant) = tenant {
+        body["auth"]["tenantName"] = json!(tenant);
+    }
+    body
+}
+
+fn keystone_url(auth: &KeystoneAuth, tail: &str) -> Url {
     let mut url = auth.url.clone();
-    let path = format!("{}/v3/auth/tokens", url.path().trim_end_matches('/'));
+    let path = format!("{}{tail}", url.path().trim_end_matches('/'));
     url.set_path(&path);
     url
 }
 
+pub fn tokens_url(auth: &KeystoneAuth) -> Url {
+    match auth.version {
+        KeystoneVersion::V3 => keystone_url(auth, "/v3/auth/tokens"),
+        KeystoneVersion::V2 => keystone_url(auth, "/v2.0/tokens"),
+    }
+}
+
+/// Authenticates and returns a project-scoped token with its catalog. With
+/// no project configured, picks one as ManageIQ does: `admin` when the user
+/// can reach it, else the first reachable project other than `services`.
 pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth) -> Result<Token> {
+    let project = match &auth.project_name {
+        Some(p) => p.clone(),
+        None => {
+            let unscoped = token(http, auth, None).await?;
+            let names = projects(http, auth, &unscoped.value).await?;
+            choose_project(&names).ok_or_else(|| Error::Authentication {
+                url: http::redact(&tokens_url(auth)),
+                message: format!("user {:?} cannot reach any project (besides services)", auth.username),
+            })?
+        }
+    };
+    token(http, auth, Some(&project)).await
+}
+
+/// ManageIQ's choice: `admin` if reachable, else the first that is not
+/// `services`.
+pub fn choose_project(names: &[String]) -> Option<String> {
+    if names.iter().any(|n| n == "admin") {
+        return Some("admin".to_owned());
+    }
+    names.iter().find(|n| *n != "services").cloned()
+}
+
+async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> Result<Token> {
     let url = tokens_url(auth);
     let shown = http::redact(&url);
-    let body = serde_json::to_vec(&token_request(auth)).map_err(|e| Error::config("http.auth", e.to_string()))?;
+    let request = match auth.version {
+        KeystoneVersion::V3 => token_request(auth, project),
+        KeystoneVersion::V2 => v2_token_request(auth, project),
+    };
+    let body = serde_json::to_vec(&request).map_err(|e| Error::config("http.auth", e.to_string()))?;
     let reply = http.post_json(url, body).await?;
     match reply.status.as_u16() {
         200 | 201 => {}
@@ -83,10 +139,10 @@ pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth) -> Result<Token>
             return Err(Error::Authentication {
                 url: shown,
                 message: format!(
-                    "user {:?} (domain {:?}) cannot get a token for project {:?}: {}",
+                    "user {:?} (domain {:?}) cannot get a token{}: {}",
                     auth.username,
                     auth.user_domain_id,
-                    auth.project_name,
+                    project.map(|p| format!(" for project {p:?}")).unwrap_or_default(),
                     http::error_message(&reply.body)
                 ),
             })
@@ -100,21 +156,113 @@ pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth) -> Result<Token>
             })
         }
     }
-    let value = reply
-        .headers
-        .get("x-subject-token")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| Error::Parse { url: shown.clone(), message: "no X-Subject-Token header in the answer".into() })?;
-    let parsed: TokenBody = serde_json::from_slice(&reply.body)
-        .map_err(|e| Error::Parse { url: shown.clone(), message: format!("token body: {e}") })?;
-    let expires_at = parsed
-        .token
-        .expires_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    Ok(Token { value: Secret::new(value), expires_at, catalog: parsed.token.catalog })
+    let parse_error = |e: serde_json::Error| Error::Parse { url: shown.clone(), message: format!("token body: {e}") };
+    let (value, expires_at, catalog) = match auth.version {
+        KeystoneVersion::V3 => {
+            let value = reply
+                .headers
+                .get("x-subject-token")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| Error::Parse { url: shown.clone(), message: "no X-Subject-Token header in the answer".into() })?
+                .to_owned();
+            let parsed: TokenBody = serde_json::from_slice(&reply.body).map_err(parse_error)?;
+            (value, parsed.token.expires_at, parsed.token.catalog)
+        }
+        KeystoneVersion::V2 => {
+            let parsed: V2Body = serde_json::from_slice(&reply.body).map_err(parse_error)?;
+            let catalog = parsed.access.service_catalog.into_iter().map(V2Service::into_service).collect();
+            (parsed.access.token.id, parsed.access.token.expires, catalog)
+        }
+    };
+    let expires_at = expires_at.as_deref().and_then(parse_expiry);
+    Ok(Token { value: Secret::new(value), expires_at, catalog, project: project.map(str::to_owned) })
+}
+
+fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| crate::timestamp::parse(text).map(|t| t.and_utc()))
+}
+
+/// The names of the projects an unscoped token can reach.
+async fn projects(http: &mut Http, auth: &KeystoneAuth, token: &Secret) -> Result<Vec<String>> {
+    let (url, key) = match auth.version {
+        KeystoneVersion::V3 => (keystone_url(auth, "/v3/auth/projects"), "projects"),
+        KeystoneVersion::V2 => (keystone_url(auth, "/v2.0/tenants"), "tenants"),
+    };
+    let shown = http::redact(&url);
+    let reply = http.get(url, Some(token.expose()))?.await?;
+    if !reply.status.is_success() {
+        return Err(Error::Authentication {
+            url: shown,
+            message: format!("cannot list the user's projects: HTTP {} {}", reply.status.as_u16(), http::error_message(&reply.body)),
+        });
+    }
+    let value: serde_json::Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| Error::Parse { url: shown.clone(), message: format!("project list: {e}") })?;
+    Ok(value[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["enabled"].as_bool() != Some(false))
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct V2Body {
+    access: V2Access,
+}
+
+#[derive(Deserialize)]
+struct V2Access {
+    token: V2Token,
+    #[serde(default, rename = "serviceCatalog")]
+    service_catalog: Vec<V2Service>,
+}
+
+#[derive(Deserialize)]
+struct V2Token {
+    id: String,
+    #[serde(default)]
+    expires: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct V2Service {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    endpoints: Vec<V2Endpoint>,
+}
+
+#[derive(Deserialize)]
+struct V2Endpoint {
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default, rename = "publicURL")]
+    public: Option<String>,
+    #[serde(default, rename = "internalURL")]
+    internal: Option<String>,
+    #[serde(default, rename = "adminURL")]
+    admin: Option<String>,
+}
+
+impl V2Service {
+    /// A v2.0 catalog entry in the v3 shape: one endpoint per interface.
+    fn into_service(self) -> Service {
+        let mut endpoints = Vec::new();
+        for e in self.endpoints {
+            for (interface, url) in [("public", e.public), ("internal", e.internal), ("admin", e.admin)] {
+                if let Some(url) = url {
+                    endpoints.push(Endpoint { interface: interface.into(), region_id: None, region: e.region.clone(), url });
+                }
+            }
+        }
+        Service { kind: self.kind, endpoints }
+    }
 }
 
 /// The event service's base URL from the catalog: type `event`, else
@@ -187,19 +335,42 @@ mod tests {
     }
 
     #[test]
+    fn project_choice_follows_manageiq() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(choose_project(&names(&["demo", "admin"])).as_deref(), Some("admin"));
+        assert_eq!(choose_project(&names(&["services", "demo"])).as_deref(), Some("demo"));
+        assert_eq!(choose_project(&names(&["services"])), None);
+    }
+
+    #[test]
+    fn v2_catalog_becomes_one_endpoint_per_interface() {
+        let body = r#"{"access": {"token": {"id": "t", "expires": "2026-01-01T00:00:00Z"},
+            "serviceCatalog": [{"type": "metering", "endpoints": [{"region": "R1", "publicURL": "http://c:8777", "internalURL": "http://ci:8777"}]}]}}"#;
+        let parsed: V2Body = serde_json::from_str(body).unwrap();
+        let catalog: Vec<Service> = parsed.access.service_catalog.into_iter().map(V2Service::into_service).collect();
+        assert_eq!(find_event_service(&catalog, Interface::Internal, Some("R1")).unwrap().as_str(), "http://ci:8777/");
+        assert_eq!(parse_expiry("2026-01-01T00:00:00Z"), parse_expiry("2026-01-01T00:00:00"));
+    }
+
+    #[test]
     fn request_body_matches_keystone_v3_password_scope() {
         let auth = KeystoneAuth {
             url: Url::parse("http://ks:5000/").unwrap(),
+            version: KeystoneVersion::V3,
             username: "admin".into(),
             password: Secret::new("pw"),
-            project_name: "admin".into(),
+            project_name: None,
             user_domain_id: "default".into(),
             project_domain_id: "default".into(),
             region: None,
             interface: Interface::Public,
         };
-        let body = token_request(&auth);
+        let body = token_request(&auth, Some("admin"));
         assert_eq!(body["auth"]["identity"]["methods"][0], "password");
+        assert!(token_request(&auth, None)["auth"].get("scope").is_none());
+        let v2 = KeystoneAuth { version: KeystoneVersion::V2, ..auth.clone() };
+        assert_eq!(tokens_url(&v2).as_str(), "http://ks:5000/v2.0/tokens");
+        assert_eq!(v2_token_request(&v2, Some("demo"))["auth"]["tenantName"], "demo");
         assert_eq!(body["auth"]["identity"]["password"]["user"]["domain"]["id"], "default");
         assert_eq!(body["auth"]["scope"]["project"]["name"], "admin");
         assert_eq!(tokens_url(&auth).as_str(), "http://ks:5000/v3/auth/tokens");

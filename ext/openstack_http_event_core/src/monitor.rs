@@ -449,7 +449,12 @@ impl Monitor {
                 let auth = auth.clone();
                 self.shared.log(
                     Level::Info,
-                    format!("authenticating as {:?} for project {:?} at {}", auth.username, auth.project_name, keystone::tokens_url(&auth)),
+                    format!(
+                        "authenticating as {:?} for project {} at {}",
+                        auth.username,
+                        auth.project_name.as_deref().map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
+                        keystone::tokens_url(&auth)
+                    ),
                 );
                 {
                     let mut stats = self.shared.lock_stats();
