@@ -14,6 +14,13 @@ class OpenstackHTTPEventMonitor
   # Base of the failures met while talking to the services.
   class ServiceError < StandardError
     include Error
+
+    # Inside ManageIQ, {OpenstackHTTPEventMonitor.verify!} raises ManageIQ's
+    # matching MiqException class; `rescue` of this gem's class still
+    # catches it.
+    def self.===(other)
+      super || (other.respond_to?(:openstack_http_error_class) && other.openstack_http_error_class <= self)
+    end
   end
 
   # Keystone refused the credentials, or the event service the token.

@@ -28,13 +28,18 @@ class OpenstackHTTPEventMonitor
       false
     end
 
-    # Like {available?}, but raises the error met.
+    # Like {available?}, but raises the error met, with a message a ManageIQ
+    # user can act on. With ManageIQ loaded the exception is also ManageIQ's
+    # matching class (MiqException::MiqInvalidCredentialsError, MiqHostError,
+    # ServiceNotAvailable).
     #
     # @raise [ConfigurationError, AuthenticationError, ConnectionError, SSLError,
     #   ServiceNotAvailableError, ProtocolError]
     # @return [true]
     def verify!(options = {})
       new(options).verify!
+    rescue ServiceError => e
+      raise for_manageiq(e)
     end
 
     # ManageIQ tries plugins with a higher priority first.
@@ -54,6 +59,10 @@ class OpenstackHTTPEventMonitor
     @ems = options[:ems]
     @logger = options[:logger]
     @description = describe(http)
+    if http["verify_ssl"] == false
+      Logging.log(@logger, :warn, "TLS certificates are not verified for #{@description} " \
+                                  "(verify_ssl false or the provider's security_protocol)")
+    end
     @explicit_since = !http["since"].nil?
     @native = Native.new(http)
     @native.stop
@@ -66,7 +75,7 @@ class OpenstackHTTPEventMonitor
   # @return [void]
   def start
     unless @started
-      since = Options.ems_since(@ems) unless @explicit_since
+      since = Provider.cursor_start(@ems) unless @explicit_since
       @native.start_from(since) if since
       @started = true
     end

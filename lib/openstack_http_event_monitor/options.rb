@@ -10,19 +10,34 @@ class OpenstackHTTPEventMonitor
     module_function
 
     # @param options [Hash] ManageIQ's options (`:http`, `:ems`, …)
-    # @return [Hash{String => Object}] the `http` options for the core
+    # @return [Hash{String => Object}] the `http` options for the core:
+    #   derived from `options[:ems]` (see {Provider}), overridden key by key
+    #   by `options[:http]`
     def http(options)
       unless options.is_a?(Hash)
         raise ConfigurationError, "options must be a Hash, got #{options.class}"
       end
 
-      http = options[:http] || options["http"]
-      if http.nil?
-        raise ConfigurationError, "invalid option http: is required (the event service's :url and :auth)"
+      explicit = options[:http] || options["http"]
+      unless explicit.nil? || explicit.is_a?(Hash)
+        raise ConfigurationError, "invalid option http: must be a Hash, got #{explicit.class}"
       end
-      raise ConfigurationError, "invalid option http: must be a Hash, got #{http.class}" unless http.is_a?(Hash)
 
-      normalize(http)
+      derived = Provider.http_options(options)
+      if explicit.nil? && derived.nil?
+        raise ConfigurationError, "invalid option http: is required (the event service's :url and :auth) unless options[:ems] is given"
+      end
+
+      merge(normalize(derived || {}), normalize(explicit || {}))
+    end
+
+    # `over` wins key by key; its `auth` refines the derived Keystone auth
+    # unless it names another auth type.
+    def merge(base, over)
+      base.merge(over) do |key, mine, theirs|
+        keystone = mine.is_a?(Hash) && theirs.is_a?(Hash) && [nil, "keystone", :keystone].include?(theirs["type"])
+        key == "auth" && keystone ? mine.merge(theirs) : theirs
+      end
     end
 
     # @return [String, nil] the newest event timestamp ManageIQ stored for

@@ -200,7 +200,13 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
     };
     let fault = {
         let mut st = app.lock();
-        let kind = if path.ends_with("/v2/events") { "events" } else if path.starts_with("/identity") { "keystone" } else { "other" };
+        let kind = if path.ends_with("/v2/events") {
+            "events"
+        } else if path.starts_with("/identity") || path.starts_with("/v3/") || path.starts_with("/v2.0/") {
+            "keystone"
+        } else {
+            "other"
+        };
         match st.faults.front_mut() {
             Some(f) if f.path == "any" || f.path == kind => {
                 f.count = f.count.saturating_sub(1);
@@ -264,10 +270,12 @@ async fn truncate(r: Reply) -> Reply {
 
 fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
     match (method.as_str(), path) {
-        ("POST", "/identity/v3/auth/tokens") => keystone_v3(app, body),
-        ("POST", "/identity/v2.0/tokens") => keystone_v2(app, body),
-        ("GET", "/identity/v3/auth/projects") => projects(app, token, "projects"),
-        ("GET", "/identity/v2.0/tenants") => projects(app, token, "tenants"),
+        // Keystone under /identity, and at the root as a provider's
+        // address:port/v3 reaches it
+        ("POST", "/identity/v3/auth/tokens") | ("POST", "/v3/auth/tokens") => keystone_v3(app, body),
+        ("POST", "/identity/v2.0/tokens") | ("POST", "/v2.0/tokens") => keystone_v2(app, body),
+        ("GET", "/identity/v3/auth/projects") | ("GET", "/v3/auth/projects") => projects(app, token, "projects"),
+        ("GET", "/identity/v2.0/tenants") | ("GET", "/v2.0/tenants") => projects(app, token, "tenants"),
         ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, body),
         _ => panko_error(404, &format!("no route for {method} {path}")),
     }

@@ -23,19 +23,23 @@ struct Args {
     lifetime: u64,
     watch_stdin: bool,
     stream: u32,
+    tls: Option<(String, String)>,
     settings: app::Settings,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
-         \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]"
+         \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
+         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem]"
     );
     std::process::exit(2)
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { port: 0, lifetime: 1800, watch_stdin: true, stream: 0, settings: app::Settings::default() };
+    let mut args = Args { port: 0, lifetime: 1800, watch_stdin: true, stream: 0, tls: None, settings: app::Settings::default() };
+    let mut cert = None;
+    let mut key = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
@@ -47,11 +51,37 @@ fn parse_args() -> Args {
             "--password" => args.settings.password = value(),
             "--stream" => args.stream = value().parse().unwrap_or_else(|_| usage()),
             "--no-auth" => args.settings.require_auth = false,
+            "--tls-cert" => cert = Some(value()),
+            "--tls-key" => key = Some(value()),
             "--keep-stdin-open-not-required" => args.watch_stdin = false,
             _ => usage(),
         }
     }
+    match (cert, key) {
+        (Some(c), Some(k)) => args.tls = Some((c, k)),
+        (None, None) => {}
+        _ => usage(),
+    }
     args
+}
+
+/// A TLS acceptor from PEM files: the certificate chain and its key.
+fn tls_acceptor(cert: &str, key: &str) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).map_err(|e| format!("{cert}: {e}"))?))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{cert}: {e}"))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).map_err(|e| format!("{key}: {e}"))?))
+        .map_err(|e| format!("{key}: {e}"))?
+        .ok_or_else(|| format!("{key}: no private key"))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| e.to_string())?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +95,18 @@ async fn main() {
         }
     };
     let addr = listener.local_addr().expect("bound socket has an address");
-    let base = format!("http://127.0.0.1:{}", addr.port());
+    let acceptor = match &args.tls {
+        None => None,
+        Some((cert, key)) => match tls_acceptor(cert, key) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("panko-lookalike: TLS: {e}");
+                std::process::exit(1);
+            }
+        },
+    };
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://127.0.0.1:{}", addr.port());
     let state = Arc::new(app::App::new(base.clone(), args.settings));
     println!("LISTENING {base}");
     use std::io::Write;
@@ -80,9 +121,21 @@ async fn main() {
             let Ok((socket, _)) = listener.accept().await else { continue };
             let _ = socket.set_nodelay(true);
             let state = Arc::clone(&state);
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| app::handle(Arc::clone(&state), req));
-                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(socket), service).await;
+                let builder = http1::Builder::new();
+                match acceptor {
+                    None => {
+                        let _ = builder.serve_connection(TokioIo::new(socket), service).await;
+                    }
+                    Some(acceptor) => {
+                        // a client that refuses the certificate just goes away
+                        if let Ok(tls) = acceptor.accept(socket).await {
+                            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                        }
+                    }
+                }
             });
         }
     };

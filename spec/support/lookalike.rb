@@ -2,6 +2,7 @@
 
 require "json"
 require "net/http"
+require "openssl"
 require "open3"
 require "timeout"
 
@@ -19,7 +20,9 @@ class Lookalike
   # @param port [Integer] 0 lets the OS pick
   # @param stream [Integer] realistic events per second, appended live
   # @param lifetime [Integer] seconds before it stops by itself (0: never)
-  def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800)
+  # @param tls [Array(String, String), nil] certificate chain and key PEM paths: serve HTTPS
+  def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800,
+                 tls: nil)
     unless File.executable?(BINARY)
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
@@ -30,6 +33,7 @@ class Lookalike
     args += ["--password", password] if password
     args += ["--stream", stream.to_s] if stream
     args << "--no-auth" if no_auth
+    args += ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls
     new(*Open3.popen3(*args))
   end
 
@@ -52,7 +56,9 @@ class Lookalike
       raise "panko-lookalike did not start: #{line.inspect} #{@stderr.read.to_s[-500..]}"
     end
     @url = line.split(" ", 2).last.strip
-    @http = Net::HTTP.start("127.0.0.1", URI(@url).port)
+    uri = URI(@url)
+    @http = Net::HTTP.start("127.0.0.1", uri.port, :use_ssl => uri.scheme == "https",
+                            :verify_mode => OpenSSL::SSL::VERIFY_NONE)
   end
 
   # @return [String] Keystone's base URL (v3 and v2.0 below it)
