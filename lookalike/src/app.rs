@@ -78,6 +78,7 @@ struct Fault {
     count: u64,
     status: Option<u16>,
     retry_after: Option<String>,
+    location: Option<String>,
     delay_ms: u64,
     truncate: bool,
     body: Option<String>,
@@ -91,6 +92,8 @@ struct State {
     faults: VecDeque<Fault>,
     raw_bodies: VecDeque<String>,
     requests: Vec<Value>,
+    /// Tokens revoked, still listed by `GET /_control/tokens`.
+    revoked: Vec<String>,
     seq: u64,
 }
 
@@ -147,6 +150,7 @@ impl App {
                 faults: VecDeque::new(),
                 raw_bodies: VecDeque::new(),
                 requests: Vec::new(),
+                revoked: Vec::new(),
                 seq: 0,
             }),
         }
@@ -237,6 +241,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
             if let Some(ra) = &f.retry_after {
                 if let Ok(v) = ra.parse() {
                     r.headers_mut().insert("Retry-After", v);
+                }
+            }
+            if let Some(location) = &f.location {
+                if let Ok(v) = location.parse() {
+                    r.headers_mut().insert("Location", v);
                 }
             }
             if f.truncate {
@@ -470,6 +479,7 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                     count: f["count"].as_u64().unwrap_or(1).max(1),
                     status: f["status"].as_u64().map(|s| s as u16),
                     retry_after: f["retry_after"].as_str().map(str::to_owned).or_else(|| f["retry_after"].as_u64().map(|n| n.to_string())),
+                    location: f["location"].as_str().map(str::to_owned),
                     delay_ms: f["delay_ms"].as_u64().unwrap_or(0),
                     truncate: f["truncate"].as_bool().unwrap_or(false),
                     body: f["body"].as_str().map(str::to_owned),
@@ -491,12 +501,14 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
         }
         ("POST", "revoke") => {
             let n = st.tokens.len();
-            st.tokens.clear();
+            let gone: Vec<String> = st.tokens.drain().map(|(k, _)| k).collect();
+            st.revoked.extend(gone);
             json_reply(200, json!({"revoked": n}))
         }
         ("POST", "reset") => {
             st.store.clear();
             st.tokens.clear();
+            st.revoked.clear();
             st.faults.clear();
             st.raw_bodies.clear();
             st.requests.clear();
@@ -508,6 +520,8 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             st.requests.clear();
             json_reply(200, json!({"ok": true}))
         }
+        // the tokens issued so far, so a spec can search its logs for them
+        ("GET", "tokens") => json_reply(200, json!(st.tokens.keys().chain(st.revoked.iter()).cloned().collect::<Vec<_>>())),
         ("GET", "stats") => json_reply(200, json!({"events": st.store.len(), "requests": st.requests.len()})),
         ("GET", "projects") => {
             let map: serde_json::Map<String, Value> = st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();

@@ -24,6 +24,8 @@ struct Args {
     watch_stdin: bool,
     stream: u32,
     tls: Option<(String, String)>,
+    /// Require client certificates signed by this CA.
+    client_ca: Option<String>,
     settings: app::Settings,
 }
 
@@ -31,13 +33,13 @@ fn usage() -> ! {
     eprintln!(
         "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
          \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
-         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem]"
+         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]]"
     );
     std::process::exit(2)
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { port: 0, lifetime: 1800, watch_stdin: true, stream: 0, tls: None, settings: app::Settings::default() };
+    let mut args = Args { port: 0, lifetime: 1800, watch_stdin: true, stream: 0, tls: None, client_ca: None, settings: app::Settings::default() };
     let mut cert = None;
     let mut key = None;
     let mut it = std::env::args().skip(1);
@@ -53,6 +55,7 @@ fn parse_args() -> Args {
             "--no-auth" => args.settings.require_auth = false,
             "--tls-cert" => cert = Some(value()),
             "--tls-key" => key = Some(value()),
+            "--tls-client-ca" => args.client_ca = Some(value()),
             "--keep-stdin-open-not-required" => args.watch_stdin = false,
             _ => usage(),
         }
@@ -66,21 +69,33 @@ fn parse_args() -> Args {
 }
 
 /// A TLS acceptor from PEM files: the certificate chain and its key.
-fn tls_acceptor(cert: &str, key: &str) -> Result<tokio_rustls::TlsAcceptor, String> {
+fn tls_acceptor(cert: &str, key: &str, client_ca: Option<&str>) -> Result<tokio_rustls::TlsAcceptor, String> {
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).map_err(|e| format!("{cert}: {e}"))?))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{cert}: {e}"))?;
     let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).map_err(|e| format!("{key}: {e}"))?))
         .map_err(|e| format!("{key}: {e}"))?
         .ok_or_else(|| format!("{key}: no private key"))?;
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| e.to_string())?;
+    use tokio_rustls::rustls;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+            for ca in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
+                roots.add(ca.map_err(|e| format!("{path}: {e}"))?).map_err(|e| format!("{path}: {e}"))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder.with_single_cert(certs, key).map_err(|e| e.to_string())?;
     Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
 
@@ -97,7 +112,7 @@ async fn main() {
     let addr = listener.local_addr().expect("bound socket has an address");
     let acceptor = match &args.tls {
         None => None,
-        Some((cert, key)) => match tls_acceptor(cert, key) {
+        Some((cert, key)) => match tls_acceptor(cert, key, args.client_ca.as_deref()) {
             Ok(a) => Some(a),
             Err(e) => {
                 eprintln!("panko-lookalike: TLS: {e}");

@@ -21,8 +21,9 @@ class Lookalike
   # @param stream [Integer] realistic events per second, appended live
   # @param lifetime [Integer] seconds before it stops by itself (0: never)
   # @param tls [Array(String, String), nil] certificate chain and key PEM paths: serve HTTPS
+  # @param client_ca [String, nil] with tls: require client certificates signed by this CA
   def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800,
-                 tls: nil)
+                 tls: nil, client_ca: nil)
     unless File.executable?(BINARY)
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
@@ -34,6 +35,7 @@ class Lookalike
     args += ["--stream", stream.to_s] if stream
     args << "--no-auth" if no_auth
     args += ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls
+    args += ["--tls-client-ca", client_ca] if client_ca
     new(*Open3.popen3(*args))
   end
 
@@ -83,7 +85,7 @@ class Lookalike
   end
 
   # Queues fault rules: path ("events", "keystone", "any"), count, status,
-  # retry_after, delay_ms, truncate, body, reset.
+  # retry_after, location, delay_ms, truncate, body, reset.
   def faults(*rules)
     control(:post, "faults", rules)
   end
@@ -114,6 +116,11 @@ class Lookalike
 
   def stats
     control(:get, "stats")
+  end
+
+  # @return [Array<String>] every token issued so far, revoked ones included
+  def tokens
+    control(:get, "tokens")
   end
 
   # @return [String] the id events of project `name` carry in project_id

@@ -31,12 +31,17 @@ pub struct Config {
     pub open_timeout: Duration,
     pub read_timeout: Duration,
     pub tls: Tls,
+    /// Proxy for every request; without it the standard `HTTP_PROXY`,
+    /// `HTTPS_PROXY` and `NO_PROXY` environment variables apply.
+    pub proxy: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Tls {
     pub verify: bool,
     pub ca_file: Option<PathBuf>,
+    /// Client certificate chain and its private key (PEM files).
+    pub client_identity: Option<(PathBuf, PathBuf)>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +104,9 @@ const KEYS: &[&str] = &[
     "read_timeout",
     "verify_ssl",
     "ca_file",
+    "client_cert",
+    "client_key",
+    "proxy",
 ];
 
 const AUTH_KEYS: &[&str] = &[
@@ -185,12 +193,19 @@ impl<'a> Options<'a> {
     }
 
     fn url(&self, key: &str) -> Result<Option<Url>> {
+        self.url_with(key, false)
+    }
+
+    /// A proxy URL may carry `user:password@`; it never reaches a log.
+    fn url_with(&self, key: &str, credentials_allowed: bool) -> Result<Option<Url>> {
         let Some(text) = self.string(key)? else { return Ok(None) };
-        let url = Url::parse(&text).map_err(|e| Error::config(self.key(key), format!("{text:?} is not a URL ({e})")))?;
+        // the text is not echoed when credentials may be in it
+        let shown = if credentials_allowed { "the URL".to_owned() } else { format!("{text:?}") };
+        let url = Url::parse(&text).map_err(|e| Error::config(self.key(key), format!("{shown} is not a URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::config(self.key(key), format!("{text:?} must be an http:// or https:// URL with a host")));
+            return Err(Error::config(self.key(key), format!("{shown} must be an http:// or https:// URL with a host")));
         }
-        if !url.username().is_empty() || url.password().is_some() {
+        if !credentials_allowed && (!url.username().is_empty() || url.password().is_some()) {
             return Err(Error::config(self.key(key), "must not carry credentials; use the auth options"));
         }
         Ok(Some(url))
@@ -246,12 +261,21 @@ impl Config {
         // Keystone v2 tokens make Panko reject all_tenants (ManageIQ sends it
         // only with v3)
         let all_tenants = o.bool("all_tenants", !matches!(&auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2))?;
-        let ca_file = o.string("ca_file")?.map(PathBuf::from);
-        if let Some(path) = &ca_file {
-            if !path.is_file() {
-                return Err(Error::config("http.ca_file", format!("{} is not a readable file", path.display())));
+        let file = |key: &str| -> Result<Option<PathBuf>> {
+            let path = o.string(key)?.map(PathBuf::from);
+            match path {
+                Some(p) if !p.is_file() => Err(Error::config(format!("http.{key}"), format!("{} is not a readable file", p.display()))),
+                other => Ok(other),
             }
-        }
+        };
+        let ca_file = file("ca_file")?;
+        let client_identity = match (file("client_cert")?, file("client_key")?) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (Some(_), None) => return Err(Error::config("http.client_key", "is required with http.client_cert")),
+            (None, Some(_)) => return Err(Error::config("http.client_cert", "is required with http.client_key")),
+        };
+        let proxy = o.url_with("proxy", true)?;
         Ok(Config {
             url,
             auth,
@@ -263,7 +287,8 @@ impl Config {
             since,
             open_timeout: o.seconds("open_timeout", 10.0, false)?,
             read_timeout: o.seconds("read_timeout", 60.0, false)?,
-            tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file },
+            tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, client_identity },
+            proxy,
         })
     }
 }
@@ -401,6 +426,11 @@ mod tests {
         assert!(err(json!({"url": "http://x", "event_types_regex": "(a"})).contains("http.event_types_regex"));
         assert!(err(json!({"url": "http://x", "all_tenants": "yes"})).contains("http.all_tenants"));
         assert!(err(json!({"url": "http://x", "ca_file": "/nonexistent/ca.pem"})).contains("http.ca_file"));
+        assert!(err(json!({"url": "http://x", "client_cert": "/etc/hostname"})).contains("http.client_key"));
+        assert!(err(json!({"url": "http://x", "proxy": "proxy:3128"})).contains("http.proxy"));
+        let e = err(json!({"url": "http://x", "proxy": "socks9://user:pw@proxy"}));
+        assert!(e.contains("http.proxy") && !e.contains("pw"), "{e}");
+        assert!(Config::from_value(&json!({"url": "http://x", "proxy": "http://user:pw@proxy:3128"})).unwrap().proxy.is_some());
         assert!(err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k"}})).contains("http.auth.username"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "token"}})).contains("http.auth.token"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "magic"}})).contains("http.auth.type"));

@@ -22,6 +22,8 @@ struct Settings {
     read_timeout: Duration,
     verify: bool,
     ca: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
+    proxy: Option<Url>,
 }
 
 /// A response read to its end.
@@ -42,11 +44,28 @@ impl Http {
                     .map_err(|e| Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display())))?
             }
         };
+        let identity = match &config.tls.client_identity {
+            None => None,
+            Some((cert, key)) => {
+                let read = |key_name: &str, path: &std::path::Path| {
+                    std::fs::read(path)
+                        .map_err(|e| Error::config(key_name, format!("cannot read {}: {e}", path.display())))
+                };
+                let mut pem = read("http.client_cert", cert)?;
+                pem.push(b'\n');
+                pem.extend(read("http.client_key", key)?);
+                Some(reqwest::Identity::from_pem(&pem).map_err(|e| {
+                    Error::config("http.client_cert", format!("{} with {} is not a PEM certificate and key: {e}", cert.display(), key.display()))
+                })?)
+            }
+        };
         let settings = Settings {
             open_timeout: config.open_timeout,
             read_timeout: config.read_timeout,
             verify: config.tls.verify,
             ca,
+            identity,
+            proxy: config.proxy.clone(),
         };
         Ok(Http { client: build(&settings)?, pid: std::process::id(), settings })
     }
@@ -107,6 +126,14 @@ fn build(s: &Settings) -> Result<Client> {
         .danger_accept_invalid_certs(!s.verify);
     for cert in &s.ca {
         builder = builder.add_root_certificate(cert.clone());
+    }
+    if let Some(identity) = &s.identity {
+        builder = builder.identity(identity.clone());
+    }
+    if let Some(proxy) = &s.proxy {
+        let proxy = reqwest::Proxy::all(proxy.clone())
+            .map_err(|e| Error::config("http.proxy", format!("{}: {e}", redact(proxy))))?;
+        builder = builder.proxy(proxy);
     }
     builder
         .build()

@@ -355,20 +355,28 @@ impl Monitor {
         self.fetch(&query).await.map(|_| ())
     }
 
-    /// One page for `query`: the prefetched one when it matches and
-    /// succeeded, else a request, renewing a refused Keystone token once.
+    /// One page for `query`: the prefetched answer when it matches, else a
+    /// request; a refused Keystone token is renewed once.
     async fn fetch(&mut self, query: &Query) -> Result<Page> {
+        let mut renewed = false;
         if let Some(prefetch) = self.prefetch.take() {
             if prefetch.query == *query {
-                if let Ok(Ok(Answer::Page(page))) = prefetch.task.await {
-                    return Ok(page);
+                match prefetch.task.await {
+                    Ok(Ok(Answer::Page(page))) => return Ok(page),
+                    // a failure counts and backs off like any other
+                    Ok(Err(error)) => return Err(error),
+                    Ok(Ok(Answer::Unauthorized(_))) => {
+                        self.shared.log(Level::Info, "the service refused the token; authenticating again".into());
+                        self.session = None;
+                        renewed = true;
+                    }
+                    // cancelled or panicked: ask again below
+                    Err(_) => {}
                 }
-                // anything else is asked again the ordinary way, below
             } else {
                 prefetch.task.abort();
             }
         }
-        let mut renewed = false;
         loop {
             let fresh_token = self.ensure_session().await?;
             let (request, shown, keystone) = self.start_request(query)?;
