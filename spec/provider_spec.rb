@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "tmpdir"
+require_relative "support/tls"
 require_relative "support/provider_models"
 require_relative "support/manageiq/openstack_event_monitor"
 require_relative "support/manageiq/worker"
@@ -148,20 +148,13 @@ RSpec.describe "Configuration from the ManageIQ provider" do
 
   describe "security_protocol over HTTPS with a CA made here" do
     before(:all) do
-      @dir = Dir.mktmpdir("ohem-tls")
-      Dir.chdir(@dir) do
-        run = ->(cmd) { system(cmd, :out => File::NULL, :err => File::NULL) || raise("failed: #{cmd}") }
-        run.call('openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Spec CA"')
-        run.call('openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1"')
-        File.write("ext.cnf", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        run.call("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf")
-      end
-      @tls = Lookalike.start(:tls => [File.join(@dir, "server.pem"), File.join(@dir, "server.key")])
+      @ca = TestCA.new
+      @tls = Lookalike.start(:tls => @ca.server)
     end
 
     after(:all) do
       @tls&.stop
-      FileUtils.rm_rf(@dir) if @dir
+      @ca&.cleanup
     end
 
     def tls_provider(protocol)
@@ -174,7 +167,7 @@ RSpec.describe "Configuration from the ManageIQ provider" do
     end
 
     it "ssl-with-validation verifies against a configured CA" do
-      opts = options(tls_provider("ssl-with-validation"), :http => {:ca_file => File.join(@dir, "ca.pem")})
+      opts = options(tls_provider("ssl-with-validation"), :http => {:ca_file => @ca.path("ca.pem")})
       expect(OpenstackHTTPEventMonitor.verify!(opts)).to be(true)
       expect(log.string).not_to include("not verified")
     end

@@ -22,8 +22,9 @@ class Lookalike
   # @param lifetime [Integer] seconds before it stops by itself (0: never)
   # @param tls [Array(String, String), nil] certificate chain and key PEM paths: serve HTTPS
   # @param client_ca [String, nil] with tls: require client certificates signed by this CA
+  # @param identity [Array(String, String), nil] client certificate and key this driver presents
   def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800,
-                 tls: nil, client_ca: nil)
+                 tls: nil, client_ca: nil, identity: nil)
     unless File.executable?(BINARY)
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
@@ -36,7 +37,7 @@ class Lookalike
     args << "--no-auth" if no_auth
     args += ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls
     args += ["--tls-client-ca", client_ca] if client_ca
-    new(*Open3.popen3(*args))
+    new(*Open3.popen3(*args), :identity => identity)
   end
 
   # Starts the service, yields it, stops it.
@@ -47,7 +48,7 @@ class Lookalike
     service&.stop
   end
 
-  def initialize(stdin, stdout, stderr, wait)
+  def initialize(stdin, stdout, stderr, wait, identity: nil)
     @stdin = stdin
     @stderr = stderr
     @wait = wait
@@ -59,8 +60,12 @@ class Lookalike
     end
     @url = line.split(" ", 2).last.strip
     uri = URI(@url)
-    @http = Net::HTTP.start("127.0.0.1", uri.port, :use_ssl => uri.scheme == "https",
-                            :verify_mode => OpenSSL::SSL::VERIFY_NONE)
+    tls = {:use_ssl => uri.scheme == "https", :verify_mode => OpenSSL::SSL::VERIFY_NONE}
+    if identity
+      tls[:cert] = OpenSSL::X509::Certificate.new(File.read(identity[0]))
+      tls[:key] = OpenSSL::PKey.read(File.read(identity[1]))
+    end
+    @http = Net::HTTP.start("127.0.0.1", uri.port, **tls)
   end
 
   # @return [String] Keystone's base URL (v3 and v2.0 below it)
