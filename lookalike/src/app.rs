@@ -90,7 +90,7 @@ struct State {
     store: Store,
     tokens: HashMap<String, Token>,
     faults: VecDeque<Fault>,
-    raw_bodies: VecDeque<String>,
+    raw_bodies: VecDeque<Bytes>,
     requests: Vec<Value>,
     /// Tokens revoked, still listed by `GET /_control/tokens`.
     revoked: Vec<String>,
@@ -444,6 +444,12 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
 }
 
 fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply {
+    if method == hyper::Method::POST && what == "raw_events" {
+        // kept byte for byte: hostile bodies (invalid UTF-8) are the point
+        let mut st = app.lock();
+        st.raw_bodies.push_back(body.clone());
+        return json_reply(200, json!({"queued": st.raw_bodies.len()}));
+    }
     let input: Value = if body.is_empty() { Value::Null } else {
         match serde_json::from_slice(body) {
             Ok(v) => v,
@@ -464,11 +470,6 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                 count += 1;
             }
             json_reply(200, json!({"count": count}))
-        }
-        ("POST", "raw_events") => {
-            let text = String::from_utf8_lossy(body).into_owned();
-            st.raw_bodies.push_back(text);
-            json_reply(200, json!({"queued": st.raw_bodies.len()}))
         }
         ("POST", "generate") => generate(&mut st, &input),
         ("POST", "faults") => {
