@@ -1,7 +1,8 @@
 //! Running Rust without the GVL, with an unblock function.
 //!
-//! `rb_thread_call_without_gvl2` releases the GVL, runs the function and
-//! takes the GVL back. When Ruby wants the thread back (`Thread#kill`,
+//! `rb_nogvl` (as `rb_thread_call_without_gvl2`, with an async-signal-safe
+//! unblock function) releases the GVL, runs the function and takes the GVL
+//! back. When Ruby wants the thread back (`Thread#kill`,
 //! `Thread#raise`, Ctrl-C) it calls our unblock function, which trips an
 //! [`Interrupt`]; the work selects on it and returns at once. The `2`
 //! variant does not process interrupts itself, so no Ruby exception can
@@ -16,36 +17,100 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::sync::Notify;
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 /// Set by Ruby's unblock call; awaited by the work.
-#[derive(Default)]
+///
+/// Tripping it is async-signal-safe (an atomic store and a `write(2)` to a
+/// pipe the runtime watches), so Ruby may call it straight from a signal
+/// handler (`RB_NOGVL_UBF_ASYNC_SAFE`) instead of starting a helper Ruby
+/// thread for every call, as it does for the main thread of a process
+/// with no other thread.
 pub struct Interrupt {
     tripped: AtomicBool,
-    notify: Notify,
+    /// Read and write ends of a non-blocking pipe; `None` if none could be
+    /// made, then the waiter polls the flag.
+    pipe: Option<(RawFd, RawFd)>,
 }
 
 impl Interrupt {
+    pub fn new() -> Self {
+        let mut fds = [0 as RawFd; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+        let made = unsafe { libc::pipe(fds.as_mut_ptr()) } == 0;
+        let pipe = made.then(|| {
+            for fd in fds {
+                // SAFETY: fcntl on descriptors this call just created.
+                unsafe {
+                    libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK);
+                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                }
+            }
+            (fds[0], fds[1])
+        });
+        Interrupt { tripped: AtomicBool::new(false), pipe }
+    }
+
+    /// Async-signal-safe.
     pub fn trip(&self) {
         self.tripped.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
+        if let Some((_, write)) = self.pipe {
+            // SAFETY: writes one byte from a static buffer to our own pipe;
+            // a full pipe (EAGAIN) is fine, it is readable already.
+            unsafe { libc::write(write, b"!".as_ptr().cast(), 1) };
+        }
     }
 
     pub fn is_tripped(&self) -> bool {
         self.tripped.load(Ordering::SeqCst)
     }
 
-    /// Resolves once [`Interrupt::trip`] has been called.
+    /// Resolves once [`Interrupt::trip`] has been called. Must run inside
+    /// the runtime (it registers the pipe with its I/O driver).
     pub async fn tripped(&self) {
+        // SAFETY: the read end stays open until this `Interrupt` drops, after
+        // the future holding the AsyncFd (which deregisters it) is gone.
+        let watched = self
+            .pipe
+            .and_then(|(read, _)| unsafe { AsyncFd::register_with_interest(PipeEnd(read), Interest::READABLE) }.ok());
         loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
             if self.is_tripped() {
                 return;
             }
-            notified.await;
+            match &watched {
+                Some(fd) => match fd.readable().await {
+                    Ok(mut guard) => guard.clear_ready(),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                None => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
         }
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        if let Some((read, write)) = self.pipe {
+            // SAFETY: the descriptors are ours and nothing uses them anymore
+            // (the AsyncFd in `tripped` is gone with its future).
+            unsafe {
+                libc::close(read);
+                libc::close(write);
+            }
+        }
+    }
+}
+
+/// A pipe end watched by the runtime; closed by its `Interrupt`.
+struct PipeEnd(RawFd);
+
+impl AsRawFd for PipeEnd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
     }
 }
 
@@ -88,35 +153,66 @@ unsafe extern "C" fn unblock(data: *mut c_void) {
 
 /// Runs `work` without the GVL. `work` must not touch Ruby objects or call
 /// Ruby's API, and must return soon after its `Interrupt` trips.
-pub fn without_gvl<F, R>(work: F) -> Outcome<R>
+///
+/// `rb_thread_call_without_gvl2` does not start `work` while an interrupt is
+/// pending — a time-slice tick included, which a busy or GC-heavy process
+/// may always have by the time it gets here. So when `work` did not start,
+/// Ruby handles its interrupts first (trap handlers run; `Thread#raise`,
+/// `Thread#kill` and Ctrl-C come back as the error, to be re-raised once
+/// the Rust frames are gone), and the call is tried again.
+pub fn without_gvl<F, R>(work: F) -> Result<Outcome<R>, magnus::Error>
 where
     F: FnOnce(&Interrupt) -> R,
 {
-    let interrupt = Interrupt::default();
-    let mut slot = Slot { work: Some(work), interrupt: &interrupt, result: None };
-    // SAFETY: both pointers stay valid until the call returns, and Ruby
-    // calls `unblock` only while the blocking region lasts.
-    unsafe {
-        rb_sys::rb_thread_call_without_gvl2(
-            Some(call::<F, R>),
-            &mut slot as *mut Slot<F, R> as *mut c_void,
-            Some(unblock),
-            &interrupt as *const Interrupt as *mut c_void,
-        );
+    let mut work = Some(work);
+    loop {
+        let interrupt = Interrupt::new();
+        let mut slot = Slot { work: work.take(), interrupt: &interrupt, result: None };
+        // SAFETY: both pointers stay valid until the call returns, and Ruby
+        // calls `unblock` only while the blocking region lasts. INTR_FAIL:
+        // Ruby neither runs interrupts around the call nor unwinds through
+        // us (this is rb_thread_call_without_gvl2); UBF_ASYNC_SAFE: `unblock`
+        // may be called from a signal handler, see `Interrupt`.
+        unsafe {
+            rb_sys::rb_nogvl(
+                Some(call::<F, R>),
+                &mut slot as *mut Slot<F, R> as *mut c_void,
+                Some(unblock),
+                &interrupt as *const Interrupt as *mut c_void,
+                (rb_sys::RB_NOGVL_INTR_FAIL | rb_sys::RB_NOGVL_UBF_ASYNC_SAFE) as i32,
+            );
+        }
+        match slot.result {
+            // A finished result is kept even if an interrupt came late: the
+            // work may have moved state (a cursor) that its result reflects.
+            Some(Ok(value)) => return Ok(Outcome::Done(value)),
+            Some(Err(panic)) => return Ok(Outcome::Panicked(panic_message(panic))),
+            None => {
+                work = slot.work.take();
+                if work.is_none() {
+                    return Ok(Outcome::Interrupted);
+                }
+                handle_interrupts()?;
+            }
+        }
     }
-    match slot.result {
-        // A finished result is kept even if an interrupt came late: the
-        // work may have moved state (a cursor) that its result reflects.
-        None => Outcome::Interrupted,
-        Some(Err(panic)) => Outcome::Panicked(panic_message(panic)),
-        Some(Ok(value)) => Outcome::Done(value),
-    }
+}
+
+/// `rb_thread_check_ints` under `rb_protect`: whatever it raises or throws
+/// comes back as an error instead of unwinding through Rust.
+fn handle_interrupts() -> Result<(), magnus::Error> {
+    magnus::rb_sys::protect(|| {
+        // SAFETY: called with the GVL held, on a Ruby thread.
+        unsafe { rb_sys::rb_thread_check_ints() };
+        rb_sys::Qnil as rb_sys::VALUE
+    })
+    .map(|_| ())
 }
 
 /// Drives `future` to completion on the shared runtime without the GVL;
 /// an interrupt drops it (its state must stay consistent at every await).
-pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, std::io::Error> {
-    let runtime = openstack_http_event_core::runtime::shared()?;
+pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockError> {
+    let runtime = openstack_http_event_core::runtime::shared().map_err(BlockError::Runtime)?;
     Ok(without_gvl(move |interrupt| {
         runtime.block_on(async {
             tokio::select! {
@@ -126,7 +222,16 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, std::i
             }
         })
     })
+    .map_err(BlockError::Ruby)?
     .and_then(|o| o))
+}
+
+/// Why [`block_on`] could not run the future to an outcome.
+pub enum BlockError {
+    /// The shared runtime could not be built.
+    Runtime(std::io::Error),
+    /// Ruby raised (or threw) while handling a pending interrupt.
+    Ruby(magnus::Error),
 }
 
 impl<R> Outcome<R> {

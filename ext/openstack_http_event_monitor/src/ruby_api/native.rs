@@ -8,7 +8,7 @@ use magnus::{function, method, prelude::*, Error, RArray, RClass, RHash, Ruby, V
 use openstack_http_event_core::{timestamp, Config, Monitor, Shared, Stats};
 
 use crate::convert::{self, Keys};
-use crate::helpers::nogvl::{self, Outcome};
+use crate::helpers::nogvl::{self, BlockError, Outcome};
 use crate::ruby_api::errors;
 
 #[magnus::wrap(class = "OpenstackHTTPEventMonitor::Native", free_immediately, size)]
@@ -44,7 +44,12 @@ impl Native {
                 ))
             }
         };
-        match nogvl::block_on(f(&mut monitor)).map_err(|e| errors::io(ruby, e))? {
+        let outcome = match nogvl::block_on(f(&mut monitor)) {
+            Ok(outcome) => outcome,
+            Err(BlockError::Runtime(e)) => return Err(errors::io(ruby, e)),
+            Err(BlockError::Ruby(e)) => return Err(e),
+        };
+        match outcome {
             Outcome::Done(value) => Ok(Some(value)),
             Outcome::Interrupted => Ok(None),
             Outcome::Panicked(message) => Err(errors::panic(ruby, &message)),
