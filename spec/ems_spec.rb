@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "active_record"
+require_relative "support/provider_models"
 
 # ManageIQ hands the monitor its provider (`options[:ems]`); the cursor
 # starts at the newest event it stored. A real ActiveRecord model on SQLite,
@@ -9,29 +9,8 @@ require "active_record"
 RSpec.describe "Cursor start from the provider's stored events" do
   with_lookalike
 
-  before(:all) do
-    ActiveRecord::Base.establish_connection(:adapter => "sqlite3", :database => ":memory:")
-    ActiveRecord::Schema.verbose = false
-    ActiveRecord::Schema.define do
-      create_table :ext_management_systems do |t|
-        t.string :name
-        t.datetime :created_on
-      end
-      create_table :event_streams do |t|
-        t.integer :ems_id
-        t.string :event_type
-        t.datetime :timestamp, :precision => 6
-      end
-    end
-
-    unless defined?(::SpecEms)
-      Object.const_set(:SpecEmsEvent, Class.new(ActiveRecord::Base) { self.table_name = "event_streams" })
-      Object.const_set(:SpecEms, Class.new(ActiveRecord::Base) { self.table_name = "ext_management_systems" })
-      SpecEms.has_many(:ems_events, :class_name => "SpecEmsEvent", :foreign_key => :ems_id)
-    end
-  end
-
-  after(:all) { ActiveRecord::Base.remove_connection }
+  before(:all) { ProviderModels.connect! }
+  after(:all) { ProviderModels.disconnect! }
 
   def start_timestamp_of_first_request
     params = event_requests.first["params"]
@@ -40,7 +19,7 @@ RSpec.describe "Cursor start from the provider's stored events" do
   end
 
   it "starts at ems.ems_events.maximum(:timestamp)" do
-    ems = SpecEms.create!(:name => "osp", :created_on => Time.utc(2025, 1, 1))
+    ems = SpecCloudManager.create!(:name => "osp", :created_on => Time.utc(2025, 1, 1))
     ems.ems_events.create!(:event_type => "a", :timestamp => Time.utc(2026, 1, 1, 12, 0, 0))
     ems.ems_events.create!(:event_type => "b", :timestamp => Time.utc(2026, 1, 1, 12, 30, 15.25r))
     expect(ems.ems_events.maximum(:timestamp)).to be_a(Time)
@@ -54,7 +33,7 @@ RSpec.describe "Cursor start from the provider's stored events" do
 
   it "converts a TimeWithZone in another zone to UTC" do
     require "active_support/time"
-    ems = SpecEms.create!(:name => "osp2")
+    ems = SpecCloudManager.create!(:name => "osp2")
     ems.ems_events.create!(:event_type => "a", :timestamp => Time.utc(2026, 2, 1, 8, 0, 0))
     zoned = Time.utc(2026, 2, 1, 8, 0, 0).in_time_zone("America/New_York")
     relation = Struct.new(:value) { def maximum(_column) = value }.new(zoned)
@@ -64,7 +43,7 @@ RSpec.describe "Cursor start from the provider's stored events" do
   end
 
   it "reads everything when the provider has no events yet, and :since wins over the ems" do
-    ems = SpecEms.create!(:name => "osp3")
+    ems = SpecCloudManager.create!(:name => "osp3")
     service.add_events([panko_event("first", "2020-01-01T00:00:00.000000")])
     expect(ids(drain(OpenstackHTTPEventMonitor.new(:ems => ems, :http => keystone_options)))).to eq(%w[first])
     expect(start_timestamp_of_first_request).to be_nil
