@@ -54,12 +54,16 @@ impl Cursor {
 
     /// Takes in one page's events (already in the order the service gave
     /// them) and returns those not delivered before, plus how many were
-    /// duplicates. Call only with a page that parsed.
+    /// dropped as duplicates. An event older than the floor can only come
+    /// from a service that ignored `start_timestamp`: it was delivered
+    /// already (and forgotten) or arrived too late for the window, so it is
+    /// dropped too. Call only with a page that parsed.
     pub fn admit(&mut self, events: Vec<Event>) -> (Vec<Event>, usize) {
+        let floor = self.floor();
         let mut fresh = Vec::with_capacity(events.len());
         let mut duplicates = 0;
         for event in events {
-            if self.seen.contains_key(&event.message_id) {
+            if self.seen.contains_key(&event.message_id) || floor.is_some_and(|f| event.at < f) {
                 duplicates += 1;
                 continue;
             }
@@ -125,6 +129,16 @@ mod tests {
         again.push(ev("late", "2020-01-01T00:00:01.5"));
         let (fresh, dup) = c.admit(again);
         assert_eq!((ids(&fresh), dup), (vec!["late"], 2));
+    }
+
+    #[test]
+    fn a_forgotten_event_served_again_is_not_delivered_twice() {
+        let mut c = Cursor::new(None, std::time::Duration::from_secs(5));
+        let page = vec![ev("old", "2016-01-01T00:00:00"), ev("new", "2026-01-01T00:00:00")];
+        assert_eq!(ids(&c.admit(page.clone()).0), vec!["old", "new"]);
+        assert_eq!(c.remembered(), 1, "old is outside the window and forgotten");
+        let (fresh, dup) = c.admit(page);
+        assert_eq!((fresh.len(), dup), (0, 2));
     }
 
     #[test]
