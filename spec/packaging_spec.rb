@@ -1,0 +1,56 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "open3"
+require "rbconfig"
+require "tmpdir"
+
+# The gem as a user gets it: `gem build`, `gem install --local` (which runs
+# extconf.rb and cargo), then `require` from a directory that is not this
+# checkout, with nothing of the checkout on the load path.
+RSpec.describe "the packaged gem", :timeout => 1200 do
+  with_lookalike
+
+  root = File.expand_path("..", __dir__)
+
+  around do |example|
+    Dir.mktmpdir("ohem-gem") do |dir|
+      @dir = dir
+      # Reuse the compiled dependencies of `rake compile`: only the two
+      # project crates are rebuilt, from the installed gem's own sources.
+      @env = {
+        "GEM_HOME" => File.join(dir, "home"), "GEM_PATH" => File.join(dir, "home"),
+        "CARGO_TARGET_DIR" => File.join(root, "target"), "HOME" => ENV.fetch("HOME", dir)
+      }
+      example.run
+    end
+  end
+
+  def run!(*cmd, chdir:)
+    out, status = Bundler.with_unbundled_env { Open3.capture2e(@env, *cmd, :chdir => chdir) }
+    expect(status).to be_success, "#{cmd.join(" ")} failed:\n#{out[-4000..] || out}"
+    out
+  end
+
+  it "builds, installs with its extension, and loads and runs from any directory" do
+    run!("gem", "build", "openstack_http_event_monitor.gemspec", "--output", File.join(@dir, "ohem.gem"), :chdir => root)
+    run!("gem", "install", "--local", "--no-document", File.join(@dir, "ohem.gem"), :chdir => @dir)
+
+    elsewhere = File.join(@dir, "elsewhere")
+    Dir.mkdir(elsewhere)
+    script = <<~RUBY
+      require "openstack_http_event_monitor"
+      so = $LOADED_FEATURES.grep(/openstack_http_event_monitor\\.#{RbConfig::CONFIG["DLEXT"]}\\z/)
+      puts [OpenstackHTTPEventMonitor::VERSION, OpenstackHTTPEventMonitor.superclass, so.size, so.first.start_with?(#{@env["GEM_HOME"].inspect})].join(" ")
+    RUBY
+    out = run!(RbConfig.ruby, "-e", script, :chdir => elsewhere)
+    expect(out.lines.last.chomp).to eq("#{OpenstackHTTPEventMonitor::VERSION} OpenstackEventMonitor 1 true")
+
+    service.generate(:count => 30, :start => "2026-03-01T00:00:00", :step_ms => 5, :prefix => "g")
+    exe = File.join(@env["GEM_HOME"], "bin", "openstack-http-events")
+    @env.merge!("OS_AUTH_URL" => service.keystone_url, "OS_USERNAME" => "admin", "OS_PASSWORD" => "secret")
+    out, err, status = Bundler.with_unbundled_env { Open3.capture3(@env, exe, "tail", "--once", :chdir => elsewhere) }
+    expect(status).to be_success, err
+    expect(out.lines.map { |l| JSON.parse(l)["message_id"] }).to eq((1..30).map { |i| format("g-%07d", i) })
+  end
+end
