@@ -50,6 +50,24 @@ RSpec.describe "Conversion" do
     expect(events[0].payload["payload"]["display_name"].encoding).to eq(Encoding::UTF_8)
   end
 
+  it "makes Strings a ManageIQ worker may keep, change or freeze as it would JSON.parse's" do
+    service.add_events(rows)
+    events = drain(monitor)
+    keys = events.flat_map { |e| e.payload.keys + e.payload["payload"].keys }
+    expect(keys.map(&:encoding).uniq).to eq([Encoding::UTF_8])
+    expect(keys).to all(be_frozen)
+    # values are the caller's own: unfrozen, and changing one changes no other event
+    values = events.flat_map { |e| e.payload.values_at("message_id", "event_type", "timestamp") + e.payload["payload"].values }
+    expect(values.none?(&:frozen?)).to be(true)
+    events[0].payload["payload"]["tenant_id"] << "-changed"
+    events[0].payload["event_type"].upcase!
+    expect(events[0].payload["payload"]["tenant_id"]).to eq("t1-changed")
+    expect(events[1].payload["event_type"]).to eq("volume.attach.end")
+    again = drain(monitor)
+    expect(again[0].payload["payload"]["tenant_id"]).to eq("t1")
+    expect(again[0].payload["event_type"]).to eq("compute.instance.create.end")
+  end
+
   it "gives each event its own metadata Hash" do
     service.add_events(rows)
     events = drain(monitor)

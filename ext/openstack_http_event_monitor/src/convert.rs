@@ -7,6 +7,7 @@ use magnus::{Error, Float, IntoValue, Integer, RArray, RHash, RString, Ruby, Sym
 use openstack_http_event_core::Event;
 use serde_json::{Map, Number, Value as Json};
 
+use crate::helpers::fstring;
 use crate::ruby_api::errors;
 
 /// Converts the options hash (symbols or strings as keys) to JSON. `path`
@@ -77,7 +78,7 @@ fn bad(ruby: &Ruby, path: &str, message: &str) -> Error {
     errors::configuration(ruby, &format!("invalid option {path}: {message}"))
 }
 
-/// Frozen keys shared by every event Hash of a batch.
+/// The interned keys of every event Hash.
 pub struct Keys {
     message_id: RString,
     event_type: RString,
@@ -87,11 +88,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(ruby: &Ruby) -> Self {
-        let key = |s: &str| {
-            let k = ruby.str_new(s);
-            k.freeze();
-            k
-        };
+        let key = |s: &str| fstring::interned(ruby, s);
         Keys { message_id: key("message_id"), event_type: key("event_type"), timestamp: key("timestamp"), payload: key("payload") }
     }
 }
@@ -101,9 +98,7 @@ impl Keys {
 pub fn event_payload(ruby: &Ruby, keys: &Keys, event: Event) -> Result<RHash, Error> {
     let traits = ruby.hash_new();
     for (name, value) in event.traits {
-        let name = ruby.str_new(&name);
-        name.freeze();
-        traits.aset(name, json_to_ruby(ruby, value)?)?;
+        traits.aset(fstring::interned(ruby, &name), json_to_ruby(ruby, value)?)?;
     }
     let hash = ruby.hash_new();
     hash.aset(keys.message_id, ruby.str_new(&event.message_id))?;

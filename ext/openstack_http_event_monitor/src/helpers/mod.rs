@@ -1,1 +1,2 @@
 pub mod nogvl;
+pub mod fstring;

@@ -1,0 +1,65 @@
+# frozen_string_literal: true
+
+# Client instructions per event, counted by valgrind's callgrind: unlike the
+# CPU seconds of bench/drain.rb, the count does not move with what else the
+# machine is doing, so it shows what a change to the conversion path costs.
+#
+# Each client drains the look-alike's backlog in a child `ruby` under
+# callgrind, once with a small and once with a large backlog; the difference
+# divided by the difference in events is the cost of one more event, with
+# Ruby's start-up and the gem's loading taken out. The look-alike runs
+# outside valgrind and is not counted.
+#
+#   bundle exec ruby bench/instructions.rb [--events N] [--page N]
+#
+# Needs valgrind (Debian's package `valgrind`); takes a minute or two.
+
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+require "open3"
+require "optparse"
+require "rbconfig"
+
+# The child: drain with one client, print how many events it saw.
+if ARGV.first == "--child"
+  require_relative "clients"
+  _, client, url, page_size = ARGV
+  service = Struct.new(:url) { def keystone_url = "#{url}/identity" }.new(url)
+  seen = BenchClients.public_send(:"#{client}_drain", service, Integer(page_size))
+  puts seen
+  exit
+end
+
+events = 20_000
+base = 2_000
+page = 1000
+OptionParser.new do |o|
+  o.on("--events N", Integer) { |n| events = n }
+  o.on("--page N", Integer) { |n| page = n }
+end.parse!
+
+abort "bench/instructions.rb needs valgrind on PATH" unless system("valgrind --version", :out => File::NULL)
+require_relative "../spec/support/lookalike"
+
+def instructions(client, url, page, expect)
+  cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", RbConfig.ruby, __FILE__,
+         "--child", client, url, page.to_s]
+  out, err, status = Open3.capture3(*cmd)
+  abort "#{client}: #{err[-2000..] || err}" unless status.success?
+  abort "#{client}: saw #{out.strip} events, not #{expect}" unless out.strip == expect.to_s
+  Integer(err[/Collected : (\d+)/, 1])
+end
+
+puts format("%-20s %12s %14s %18s", "client", "page", "events", "instructions/event")
+%w[monitor ruby].each do |client|
+  counts = [base, events].map do |n|
+    service = Lookalike.start
+    begin
+      service.generate(:count => n, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "bench")
+      instructions(client, service.url, page, n)
+    ensure
+      service.stop
+    end
+  end
+  label = client == "monitor" ? "monitor" : "Net::HTTP + JSON"
+  puts format("%-20s %12d %14d %18.0f", label, page, events, (counts[1] - counts[0]).fdiv(events - base))
+end
