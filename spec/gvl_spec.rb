@@ -53,6 +53,27 @@ RSpec.describe "Never blocking Ruby" do
     expect { thread.join(5) }.to raise_error(RuntimeError, "wake up")
   end
 
+  it "keeps polling under Thread.handle_interrupt(:never), and raises once the mask is lifted" do
+    service.generate(:count => 5, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "m")
+    mon = monitor(:poll_interval => 0.1)
+    mon.start
+    polls = Queue.new
+    thread = Thread.new do
+      Thread.handle_interrupt(RuntimeError => :never) { mon.each_batch { |batch| polls << batch.size } }
+      :left_the_mask
+    end
+    thread.report_on_exception = false
+    Timeout.timeout(10) { polls.pop }
+    thread.raise(RuntimeError, "deferred")
+    # the pending, masked exception neither ends nor wedges the loop: polls go on
+    before = mon.stats[:polls]
+    Timeout.timeout(10) { sleep 0.02 until mon.stats[:polls] >= before + 3 }
+    expect(thread).to be_alive
+    mon.stop
+    # and it is raised when the mask is lifted, not swallowed
+    expect { thread.join(5) }.to raise_error(RuntimeError, "deferred")
+  end
+
   it "can stop from inside the block" do
     service.add_events([panko_event("a", "2026-01-01T00:00:00.000000")])
     mon = monitor

@@ -36,6 +36,21 @@ RSpec.describe "Hostile or odd input" do
     expect(io.string.scan(/skipped 6 malformed event\(s\) of 8/).size).to eq(1)
   end
 
+  it "counts and logs a malformed row once, however often the window re-reads it" do
+    service.raw_events(JSON.generate([row("ok1"), row("bad-traits", :traits => "nope"),
+                                      row("no-type", "2026-01-01T00:00:01.000000").tap { |r| r.delete("event_type") }]))
+    mon = OpenstackHTTPEventMonitor.new(:logger => Logger.new(io), :http => keystone_options)
+    mon.start
+    delivered = []
+    mon.each_batch do |batch|
+      delivered.concat(ids(batch))
+      mon.stop if mon.stats[:polls] >= 5
+    end
+    expect(delivered).to eq(%w[ok1])
+    expect(mon.stats).to include(:polls => 5, :skipped => 2)
+    expect(io.string.scan(/skipped \d+ malformed/).size).to eq(1)
+  end
+
   it "converts non-string trait values faithfully, as JSON.parse would" do
     traits = [{"name" => "int", "value" => 5}, {"name" => "float", "value" => 1.5}, {"name" => "nil", "value" => nil},
               {"name" => "bool", "value" => true}, {"name" => "list", "value" => [1, "a"]},

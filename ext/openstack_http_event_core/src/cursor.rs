@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDateTime};
 
-use crate::event::Event;
+use crate::event::{Event, Skipped};
 
 #[derive(Debug)]
 pub struct Cursor {
@@ -74,6 +74,34 @@ impl Cursor {
         }
         self.forget_before_floor();
         (fresh, duplicates)
+    }
+
+    /// Takes in the rows of a page that could not be read and returns those
+    /// not met before, so that a malformed row re-read on every poll of the
+    /// back-read window is counted and logged once. It is remembered like a
+    /// delivered event, by `message_id`, until the floor passes the time it
+    /// was generated (or a lower bound of it, never below `query_floor`, the
+    /// floor of the query that returned it). A row without a `message_id`
+    /// cannot be recognised and is always new.
+    pub fn note_skipped<'a>(&mut self, skipped: &'a [Skipped], query_floor: Option<NaiveDateTime>) -> Vec<&'a Skipped> {
+        let mut new = Vec::new();
+        for row in skipped {
+            let Some(id) = &row.message_id else {
+                new.push(row);
+                continue;
+            };
+            if self.seen.contains_key(id) {
+                continue;
+            }
+            let at = match (row.at, query_floor) {
+                (Some(a), Some(f)) => a.max(f),
+                (a, f) => a.or(f).unwrap_or(NaiveDateTime::MIN),
+            };
+            self.seen.insert(id.clone(), at);
+            self.by_time.insert((at, id.clone()));
+            new.push(row);
+        }
+        new
     }
 
     fn forget_before_floor(&mut self) {
@@ -151,6 +179,22 @@ mod tests {
         }
         // 5 s of events at 100 per second, plus the boundary
         assert!(c.remembered() <= 502, "{}", c.remembered());
+    }
+
+    #[test]
+    fn a_malformed_row_reread_with_the_window_is_new_once() {
+        let mut c = Cursor::new(None, std::time::Duration::from_secs(5));
+        let at = |t| timestamp::parse(t);
+        let bad = |id: Option<&str>, t| Skipped { message_id: id.map(str::to_owned), reason: "x".into(), at: at(t) };
+        let rows = vec![bad(Some("b1"), "2020-01-01T00:00:01"), bad(None, "2020-01-01T00:00:01")];
+        assert_eq!(c.note_skipped(&rows, None).len(), 2);
+        c.admit(vec![ev("a", "2020-01-01T00:00:03")]);
+        // read again: the row with an id is known, the one without is not recognisable
+        let again = c.note_skipped(&rows, c.floor());
+        assert_eq!(again.iter().map(|s| s.message_id.as_deref()).collect::<Vec<_>>(), vec![None]);
+        // once the window has passed it, it is forgotten like a delivered event
+        c.admit(vec![ev("z", "2020-01-01T00:01:00")]);
+        assert_eq!(c.remembered(), 1);
     }
 
     #[test]

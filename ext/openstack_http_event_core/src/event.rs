@@ -30,6 +30,10 @@ pub struct Event {
 pub struct Skipped {
     pub message_id: Option<String>,
     pub reason: String,
+    /// Its `generated` when that could be read, else that of the good row
+    /// before it on the page (rows come sorted by `generated`, so this is a
+    /// lower bound); `None` when neither is known.
+    pub at: Option<NaiveDateTime>,
 }
 
 /// One parsed response.
@@ -210,27 +214,35 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     })?;
     let mut page = Page { rows: rows.len(), ..Page::default() };
     for row in rows {
+        let before = page.events.last().map(|e| e.at);
         let Row::Event { message_id, event_type, generated, traits } = row else {
-            page.skipped.push(Skipped { message_id: None, reason: "row is not a JSON object".into() });
+            page.skipped.push(Skipped { message_id: None, reason: "row is not a JSON object".into(), at: before });
             continue;
         };
         let id = message_id.as_str().map(str::to_owned);
         if id.is_some() {
             page.last_message_id.clone_from(&id);
         }
-        match convert(message_id, event_type, generated, traits) {
+        let at = generated.as_str().and_then(timestamp::parse);
+        match convert(message_id, event_type, generated, at, traits) {
             Ok(event) => page.events.push(event),
-            Err(reason) => page.skipped.push(Skipped { message_id: id, reason }),
+            Err(reason) => page.skipped.push(Skipped { message_id: id, reason, at: at.or(before) }),
         }
     }
     Ok(page)
 }
 
-fn convert(message_id: Value, event_type: Value, generated: Value, traits: Traits) -> Result<Event, String> {
+fn convert(
+    message_id: Value,
+    event_type: Value,
+    generated: Value,
+    at: Option<NaiveDateTime>,
+    traits: Traits,
+) -> Result<Event, String> {
     let Value::String(message_id) = message_id else { return Err("missing or non-string message_id".into()) };
     let Value::String(event_type) = event_type else { return Err("missing or non-string event_type".into()) };
     let Value::String(generated) = generated else { return Err("missing or non-string generated".into()) };
-    let at = timestamp::parse(&generated).ok_or_else(|| format!("generated {generated:?} is not a timestamp"))?;
+    let at = at.ok_or_else(|| format!("generated {generated:?} is not a timestamp"))?;
     let Traits::List(items) = traits else { return Err("traits is not a list".into()) };
     let mut traits = Vec::with_capacity(items.len());
     for item in items {
@@ -270,6 +282,10 @@ mod tests {
         assert_eq!(page.skipped.len(), 3);
         assert_eq!(page.skipped[1].message_id.as_deref(), Some("m2"));
         assert_eq!(page.last_message_id.as_deref(), Some("m3"));
+        // each knows when it was generated, or the latest time before it on the page
+        let at = |t| timestamp::parse(t);
+        assert_eq!(page.skipped.iter().map(|s| s.at).collect::<Vec<_>>(),
+                   vec![at("2016-03-14T14:22:00"), at("2016-03-14T14:22:00"), at("2016-03-14T14:22:01")]);
     }
 
     #[test]

@@ -294,18 +294,20 @@ impl Monitor {
 
     fn admit(&mut self, page: Page, query: &Query, full: bool) -> Vec<Event> {
         let rows = page.rows;
-        if !page.skipped.is_empty() {
-            let first = &page.skipped[0];
+        // a malformed row re-read with the window is counted and logged once
+        let skipped = self.cursor.note_skipped(&page.skipped, query.floor);
+        if let Some(first) = skipped.first() {
             self.shared.log(
                 Level::Warn,
                 format!(
                     "skipped {} malformed event(s) of {rows}; first: {} ({})",
-                    page.skipped.len(),
+                    skipped.len(),
                     first.message_id.as_deref().unwrap_or("no message_id"),
                     first.reason
                 ),
             );
         }
+        let skipped = skipped.len();
         self.drain = match (full, page.last_message_id) {
             (true, Some(marker)) => Some(Drain { floor: query.floor, marker }),
             _ => None,
@@ -317,7 +319,7 @@ impl Monitor {
             fresh.retain(|e| filter.matches(&e.event_type));
         }
         let mut stats = self.shared.lock_stats();
-        stats.skipped += page.skipped.len() as u64;
+        stats.skipped += skipped as u64;
         stats.duplicates_dropped += duplicates as u64;
         stats.filtered += (before - fresh.len()) as u64;
         stats.events += fresh.len() as u64;
