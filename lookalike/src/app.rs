@@ -1,10 +1,10 @@
 //! Routing, Keystone, the Panko endpoint, the control API and faults.
 
 use std::collections::{HashMap, VecDeque};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -236,7 +236,10 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
         }
         Some(f) if f.status.is_some() || f.body.is_some() => {
             let status = f.status.unwrap_or(200);
-            let body = f.body.clone().unwrap_or_else(|| json!({"error_message": format!("injected fault {status}")}).to_string());
+            let body = f
+                .body
+                .clone()
+                .unwrap_or_else(|| json!({"error_message": format!("injected fault {status}")}).to_string());
             let mut r = reply(status, body);
             if let Some(ra) = &f.retry_after {
                 if let Ok(v) = ra.parse() {
@@ -277,7 +280,14 @@ async fn truncate(r: Reply) -> Reply {
     Response::from_parts(parts, CutShort { data: Some(half) }.boxed())
 }
 
-fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
+fn route(
+    app: &App,
+    method: &hyper::Method,
+    path: &str,
+    params: &[(String, String)],
+    token: Option<&str>,
+    body: &Bytes,
+) -> Reply {
     match (method.as_str(), path) {
         // Keystone under /identity, and at the root as a provider's
         // address:port/v3 reaches it
@@ -291,7 +301,10 @@ fn route(app: &App, method: &hyper::Method, path: &str, params: &[(String, Strin
 }
 
 fn unauthorized() -> Reply {
-    json_reply(401, json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}))
+    json_reply(
+        401,
+        json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}),
+    )
 }
 
 fn keystone_v3(app: &App, body: &Bytes) -> Reply {
@@ -322,7 +335,8 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
     };
     let token = random_hex();
     let ttl = st.settings.token_ttl;
-    st.tokens.insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    st.tokens
+        .insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
     let now = Utc::now();
     let domain = json!({"id": "default", "name": "Default"});
     let mut body = json!({"token": {
@@ -357,12 +371,16 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
     }
     let token = random_hex();
     let ttl = st.settings.token_ttl;
-    st.tokens.insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    st.tokens
+        .insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
     let expires = (Utc::now() + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let user = json!({"id": project_id(&st.settings.username), "name": st.settings.username});
     let Some(project) = project else {
         // unscoped: no tenant, no catalog
-        return json_reply(200, json!({"access": {"token": {"id": token, "expires": expires}, "serviceCatalog": [], "user": user}}));
+        return json_reply(
+            200,
+            json!({"access": {"token": {"id": token, "expires": expires}, "serviceCatalog": [], "user": user}}),
+        );
     };
     let catalog: Vec<Value> = app
         .catalog(&st.settings.catalog)
@@ -374,11 +392,14 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
             json!({"type": s["type"], "name": s["name"], "endpoints": [{"region": "RegionOne", "publicURL": url, "internalURL": url, "adminURL": url}]})
         })
         .collect();
-    json_reply(200, json!({"access": {
-        "token": {"id": token, "expires": expires, "tenant": {"id": project_id(&project), "name": project, "enabled": true}},
-        "serviceCatalog": catalog,
-        "user": user,
-    }}))
+    json_reply(
+        200,
+        json!({"access": {
+            "token": {"id": token, "expires": expires, "tenant": {"id": project_id(&project), "name": project, "enabled": true}},
+            "serviceCatalog": catalog,
+            "user": user,
+        }}),
+    )
 }
 
 /// `Some(project)` for a valid token (`None` inside: unscoped), else `None`.
@@ -406,7 +427,9 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
     let project = match check_token(&st, token) {
         Some(Some(project)) => Some(project_id(&project)),
         Some(None) => return panko_error(401, "an unscoped token cannot list events"),
-        None if st.settings.require_auth => return panko_error(401, "The request you have made requires authentication."),
+        None if st.settings.require_auth => {
+            return panko_error(401, "The request you have made requires authentication.")
+        }
         None => None,
     };
     if let Some(raw) = st.raw_bodies.pop_front() {
@@ -418,7 +441,9 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
     let mut filters: Vec<(String, String, String)> = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.clone(), ops.get(i).cloned().unwrap_or_else(|| "eq".into()), values.get(i).cloned().unwrap_or_default()))
+        .map(|(i, f)| {
+            (f.clone(), ops.get(i).cloned().unwrap_or_else(|| "eq".into()), values.get(i).cloned().unwrap_or_default())
+        })
         .collect();
     if fields.is_empty() && !body.is_empty() {
         if let Ok(v) = serde_json::from_slice::<Value>(body) {
@@ -450,7 +475,9 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
         st.raw_bodies.push_back(body.clone());
         return json_reply(200, json!({"queued": st.raw_bodies.len()}));
     }
-    let input: Value = if body.is_empty() { Value::Null } else {
+    let input: Value = if body.is_empty() {
+        Value::Null
+    } else {
         match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => return panko_error(400, &format!("control body is not JSON: {e}")),
@@ -479,7 +506,10 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                     path: f["path"].as_str().unwrap_or("any").to_owned(),
                     count: f["count"].as_u64().unwrap_or(1).max(1),
                     status: f["status"].as_u64().map(|s| s as u16),
-                    retry_after: f["retry_after"].as_str().map(str::to_owned).or_else(|| f["retry_after"].as_u64().map(|n| n.to_string())),
+                    retry_after: f["retry_after"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .or_else(|| f["retry_after"].as_u64().map(|n| n.to_string())),
                     location: f["location"].as_str().map(str::to_owned),
                     delay_ms: f["delay_ms"].as_u64().unwrap_or(0),
                     truncate: f["truncate"].as_bool().unwrap_or(false),
@@ -491,13 +521,27 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
         }
         ("POST", "config") => {
             let s = &mut st.settings;
-            if let Some(v) = input["require_auth"].as_bool() { s.require_auth = v; }
-            if let Some(v) = input["token_ttl"].as_u64() { s.token_ttl = v; }
-            if let Some(v) = input["password"].as_str() { s.password = v.to_owned(); }
-            if let Some(v) = input["default_limit"].as_u64() { s.default_limit = v.max(1) as usize; }
-            let strings = |v: &Value| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>());
-            if let Some(v) = strings(&input["catalog"]) { s.catalog = v; }
-            if let Some(v) = strings(&input["projects"]) { s.projects = v; }
+            if let Some(v) = input["require_auth"].as_bool() {
+                s.require_auth = v;
+            }
+            if let Some(v) = input["token_ttl"].as_u64() {
+                s.token_ttl = v;
+            }
+            if let Some(v) = input["password"].as_str() {
+                s.password = v.to_owned();
+            }
+            if let Some(v) = input["default_limit"].as_u64() {
+                s.default_limit = v.max(1) as usize;
+            }
+            let strings = |v: &Value| {
+                v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>())
+            };
+            if let Some(v) = strings(&input["catalog"]) {
+                s.catalog = v;
+            }
+            if let Some(v) = strings(&input["projects"]) {
+                s.projects = v;
+            }
             json_reply(200, json!({"ok": true}))
         }
         ("POST", "revoke") => {
@@ -522,10 +566,13 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             json_reply(200, json!({"ok": true}))
         }
         // the tokens issued so far, so a spec can search its logs for them
-        ("GET", "tokens") => json_reply(200, json!(st.tokens.keys().chain(st.revoked.iter()).cloned().collect::<Vec<_>>())),
+        ("GET", "tokens") => {
+            json_reply(200, json!(st.tokens.keys().chain(st.revoked.iter()).cloned().collect::<Vec<_>>()))
+        }
         ("GET", "stats") => json_reply(200, json!({"events": st.store.len(), "requests": st.requests.len()})),
         ("GET", "projects") => {
-            let map: serde_json::Map<String, Value> = st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();
+            let map: serde_json::Map<String, Value> =
+                st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();
             json_reply(200, Value::Object(map))
         }
         _ => panko_error(404, &format!("no control {method} {what}")),
@@ -553,7 +600,10 @@ fn generate(st: &mut State, input: &Value) -> Reply {
     st.seq += 1;
     let prefix = input["prefix"].as_str().map(str::to_owned).unwrap_or_else(|| format!("g{}", st.seq));
     let project = input["project_id"].as_str().map(str::to_owned).unwrap_or_else(|| project_id("admin"));
-    let extra: Vec<(String, Value)> = input["traits"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let extra: Vec<(String, Value)> = input["traits"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
     let (mut first, mut last) = (String::new(), String::new());
     for i in 1..=count {
         let id = format!("{prefix}-{i:07}");
@@ -609,7 +659,14 @@ pub async fn stream(app: Arc<App>, rate: u32) {
         n += 1;
         let (kind, resource) = KINDS[(n as usize * 7) % KINDS.len()];
         let project = projects[(n as usize) % projects.len()];
-        let resource_id = format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", n * 2654435761 % 0xffff_ffff, n % 0xffff, n % 0xfff, (n * 7) % 0xfff, n);
+        let resource_id = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            n * 2654435761 % 0xffff_ffff,
+            n % 0xffff,
+            n % 0xfff,
+            (n * 7) % 0xfff,
+            n
+        );
         let mut traits = vec![
             json!({"name": "project_id", "type": "string", "value": project_id(project)}),
             json!({"name": "tenant_id", "type": "string", "value": project_id(project)}),

@@ -39,7 +39,15 @@ fn usage() -> ! {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { port: 0, lifetime: 1800, watch_stdin: true, stream: 0, tls: None, client_ca: None, settings: app::Settings::default() };
+    let mut args = Args {
+        port: 0,
+        lifetime: 1800,
+        watch_stdin: true,
+        stream: 0,
+        tls: None,
+        client_ca: None,
+        settings: app::Settings::default(),
+    };
     let mut cert = None;
     let mut key = None;
     let mut it = std::env::args().skip(1);
@@ -70,12 +78,16 @@ fn parse_args() -> Args {
 
 /// A TLS acceptor from PEM files: the certificate chain and its key.
 fn tls_acceptor(cert: &str, key: &str, client_ca: Option<&str>) -> Result<tokio_rustls::TlsAcceptor, String> {
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).map_err(|e| format!("{cert}: {e}"))?))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{cert}: {e}"))?;
-    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).map_err(|e| format!("{key}: {e}"))?))
-        .map_err(|e| format!("{key}: {e}"))?
-        .ok_or_else(|| format!("{key}: no private key"))?;
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert).map_err(|e| format!("{cert}: {e}"))?,
+    ))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| format!("{cert}: {e}"))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key).map_err(|e| format!("{key}: {e}"))?,
+    ))
+    .map_err(|e| format!("{key}: {e}"))?
+    .ok_or_else(|| format!("{key}: no private key"))?;
     use tokio_rustls::rustls;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
@@ -89,9 +101,10 @@ fn tls_acceptor(cert: &str, key: &str, client_ca: Option<&str>) -> Result<tokio_
             for ca in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
                 roots.add(ca.map_err(|e| format!("{path}: {e}"))?).map_err(|e| format!("{path}: {e}"))?;
             }
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider)
+                    .build()
+                    .map_err(|e| e.to_string())?;
             builder.with_client_cert_verifier(verifier)
         }
     };

@@ -189,10 +189,7 @@ impl Store {
             {
                 continue;
             }
-            let visible = q.all_tenants
-                || project.is_none()
-                || e.project.is_none()
-                || e.project.as_deref() == project;
+            let visible = q.all_tenants || project.is_none() || e.project.is_none() || e.project.as_deref() == project;
             if !visible {
                 continue;
             }
@@ -255,7 +252,9 @@ mod tests {
         s.insert(ev("a", "2026-01-01T00:00:00", Some("p1")), String::new).unwrap();
         s.insert(ev("b", "2026-01-01T00:00:05", Some("p2")), String::new).unwrap();
         s.insert(ev("c", "2026-01-01T00:00:06", None), String::new).unwrap();
-        let q = Query::build(vec![("start_timestamp".into(), "ge".into(), "2026-01-01T00:00:01Z".into())], None, None, 100).unwrap();
+        let q =
+            Query::build(vec![("start_timestamp".into(), "ge".into(), "2026-01-01T00:00:01Z".into())], None, None, 100)
+                .unwrap();
         assert_eq!(ids(&s.page(&q, Some("p1")).unwrap()), vec!["c"]);
         let q = Query::build(vec![("all_tenants".into(), "eq".into(), "True".into())], Some("10"), None, 100).unwrap();
         assert_eq!(ids(&s.page(&q, Some("p1")).unwrap()), vec!["a", "b", "c"]);

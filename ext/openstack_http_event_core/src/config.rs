@@ -171,7 +171,9 @@ impl<'a> Options<'a> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(Error::config(self.key(key), format!("must be true or false, got {}", type_name(other)))),
+            Some(other) => {
+                Err(Error::config(self.key(key), format!("must be true or false, got {}", type_name(other))))
+            }
         }
     }
 
@@ -181,7 +183,10 @@ impl<'a> Options<'a> {
             None => return Ok(Duration::from_secs_f64(default)),
             Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
             Some(other) => {
-                return Err(Error::config(self.key(key), format!("must be a number of seconds, got {}", type_name(other))))
+                return Err(Error::config(
+                    self.key(key),
+                    format!("must be a number of seconds, got {}", type_name(other)),
+                ))
             }
         };
         let ok = value.is_finite() && (value > 0.0 || (zero_allowed && value == 0.0)) && value < 1.0e9;
@@ -203,7 +208,10 @@ impl<'a> Options<'a> {
         let shown = if credentials_allowed { "the URL".to_owned() } else { format!("{text:?}") };
         let url = Url::parse(&text).map_err(|e| Error::config(self.key(key), format!("{shown} is not a URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::config(self.key(key), format!("{shown} must be an http:// or https:// URL with a host")));
+            return Err(Error::config(
+                self.key(key),
+                format!("{shown} must be an http:// or https:// URL with a host"),
+            ));
         }
         if !credentials_allowed && (!url.username().is_empty() || url.password().is_some()) {
             return Err(Error::config(self.key(key), "must not carry credentials; use the auth options"));
@@ -242,11 +250,11 @@ impl Config {
         }
         let page_size = match o.get("page_size") {
             None => DEFAULT_PAGE_SIZE,
-            Some(v) => v
-                .as_u64()
-                .filter(|n| (1..=MAX_PAGE_SIZE as u64).contains(n))
-                .map(|n| n as u32)
-                .ok_or_else(|| Error::config("http.page_size", format!("must be an Integer from 1 to {MAX_PAGE_SIZE}, got {v}")))?,
+            Some(v) => {
+                v.as_u64().filter(|n| (1..=MAX_PAGE_SIZE as u64).contains(n)).map(|n| n as u32).ok_or_else(|| {
+                    Error::config("http.page_size", format!("must be an Integer from 1 to {MAX_PAGE_SIZE}, got {v}"))
+                })?
+            }
         };
         let event_types = match o.get("event_types_regex") {
             None => None,
@@ -254,17 +262,21 @@ impl Config {
         };
         let since = match o.string("since")? {
             None => None,
-            Some(text) => Some(timestamp::parse(&text).ok_or_else(|| {
-                Error::config("http.since", format!("{text:?} is not an ISO 8601 timestamp"))
-            })?),
+            Some(text) => Some(
+                timestamp::parse(&text)
+                    .ok_or_else(|| Error::config("http.since", format!("{text:?} is not an ISO 8601 timestamp")))?,
+            ),
         };
         // Keystone v2 tokens make Panko reject all_tenants (ManageIQ sends it
         // only with v3)
-        let all_tenants = o.bool("all_tenants", !matches!(&auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2))?;
+        let all_tenants =
+            o.bool("all_tenants", !matches!(&auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2))?;
         let file = |key: &str| -> Result<Option<PathBuf>> {
             let path = o.string(key)?.map(PathBuf::from);
             match path {
-                Some(p) if !p.is_file() => Err(Error::config(format!("http.{key}"), format!("{} is not a readable file", p.display()))),
+                Some(p) if !p.is_file() => {
+                    Err(Error::config(format!("http.{key}"), format!("{} is not a readable file", p.display())))
+                }
                 other => Ok(other),
             }
         };
@@ -298,9 +310,13 @@ fn parse_filter(value: &Value) -> Result<Option<EventTypeFilter>> {
     let (source, flags) = match value {
         Value::String(s) => (s.as_str(), RubyFlags::default()),
         Value::Object(map) => {
-            let source = map.get("source").and_then(Value::as_str).ok_or_else(|| Error::config(key, "has no source"))?;
+            let source =
+                map.get("source").and_then(Value::as_str).ok_or_else(|| Error::config(key, "has no source"))?;
             let flag = |name: &str| map.get(name).and_then(Value::as_bool).unwrap_or(false);
-            (source, RubyFlags { ignorecase: flag("ignorecase"), multiline: flag("multiline"), extended: flag("extended") })
+            (
+                source,
+                RubyFlags { ignorecase: flag("ignorecase"), multiline: flag("multiline"), extended: flag("extended") },
+            )
         }
         other => return Err(Error::config(key, format!("must be a Regexp or a String, got {}", type_name(other)))),
     };
@@ -352,7 +368,10 @@ fn parse_auth(value: &Value) -> Result<Auth> {
                 Some("internal") | Some("internalURL") => Interface::Internal,
                 Some("admin") | Some("adminURL") => Interface::Admin,
                 Some(other) => {
-                    return Err(Error::config("http.auth.interface", format!("must be public, internal or admin, got {other:?}")))
+                    return Err(Error::config(
+                        "http.auth.interface",
+                        format!("must be public, internal or admin, got {other:?}"),
+                    ))
                 }
             };
             Ok(Auth::Keystone(KeystoneAuth {
@@ -392,7 +411,10 @@ mod tests {
 
     #[test]
     fn keystone_url_loses_v3_and_defaults_apply() {
-        let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "https://ks:5000/v3/", "username": "admin", "password": "pw"}})).unwrap();
+        let c = Config::from_value(
+            &json!({"auth": {"type": "keystone", "url": "https://ks:5000/v3/", "username": "admin", "password": "pw"}}),
+        )
+        .unwrap();
         let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
         assert_eq!(k.url.as_str(), "https://ks:5000/");
         assert_eq!((k.project_name.as_deref(), k.user_domain_id.as_str()), (None, "default"));
@@ -403,7 +425,10 @@ mod tests {
 
     #[test]
     fn keystone_v2_from_the_url_or_the_option_and_no_all_tenants() {
-        let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "http://ks:5000/v2.0", "username": "u", "password": "p"}})).unwrap();
+        let c = Config::from_value(
+            &json!({"auth": {"type": "keystone", "url": "http://ks:5000/v2.0", "username": "u", "password": "p"}}),
+        )
+        .unwrap();
         let Auth::Keystone(k) = &c.auth else { panic!("not keystone") };
         assert_eq!((k.version, k.url.as_str()), (KeystoneVersion::V2, "http://ks:5000/"));
         assert!(!c.all_tenants);
@@ -430,8 +455,12 @@ mod tests {
         assert!(err(json!({"url": "http://x", "proxy": "proxy:3128"})).contains("http.proxy"));
         let e = err(json!({"url": "http://x", "proxy": "socks9://user:pw@proxy"}));
         assert!(e.contains("http.proxy") && !e.contains("pw"), "{e}");
-        assert!(Config::from_value(&json!({"url": "http://x", "proxy": "http://user:pw@proxy:3128"})).unwrap().proxy.is_some());
-        assert!(err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k"}})).contains("http.auth.username"));
+        assert!(Config::from_value(&json!({"url": "http://x", "proxy": "http://user:pw@proxy:3128"}))
+            .unwrap()
+            .proxy
+            .is_some());
+        assert!(err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k"}}))
+            .contains("http.auth.username"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "token"}})).contains("http.auth.token"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "magic"}})).contains("http.auth.type"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "none", "token": "t"}})).contains("http.auth.token"));
@@ -439,13 +468,18 @@ mod tests {
 
     #[test]
     fn secrets_stay_out_of_errors() {
-        let e = err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k", "username": "u", "password": "s3cr3t", "interface": "weird"}}));
+        let e = err(
+            json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k", "username": "u", "password": "s3cr3t", "interface": "weird"}}),
+        );
         assert!(e.contains("http.auth.interface") && !e.contains("s3cr3t"), "{e}");
     }
 
     #[test]
     fn regexp_hash_with_flags() {
-        let c = Config::from_value(&json!({"url": "http://x", "event_types_regex": {"source": "COMPUTE", "ignorecase": true}})).unwrap();
+        let c = Config::from_value(
+            &json!({"url": "http://x", "event_types_regex": {"source": "COMPUTE", "ignorecase": true}}),
+        )
+        .unwrap();
         assert!(c.event_types.unwrap().matches("compute.instance.create.end"));
         let c = Config::from_value(&json!({"url": "http://x", "event_types_regex": ""})).unwrap();
         assert!(c.event_types.is_none());

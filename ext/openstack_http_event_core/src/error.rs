@@ -39,12 +39,7 @@ pub enum Error {
 
     /// A non-success HTTP status.
     #[error("{url} answered HTTP {status}: {message}")]
-    Status {
-        url: String,
-        status: u16,
-        message: String,
-        retry_after: Option<Duration>,
-    },
+    Status { url: String, status: u16, message: String, retry_after: Option<Duration> },
 
     /// A body that could not be understood.
     #[error("unparseable response from {url}: {message}")]
@@ -71,10 +66,7 @@ impl Error {
     /// Whether polling may go on after this error (with back-off), or it
     /// needs an operator: bad configuration, credentials, a missing service.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind(),
-            ErrorKind::Connection | ErrorKind::Protocol
-        )
+        matches!(self.kind(), ErrorKind::Connection | ErrorKind::Protocol)
     }
 
     /// The delay the service asked for with `Retry-After`, if any.

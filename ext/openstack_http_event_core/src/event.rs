@@ -52,12 +52,7 @@ pub struct Page {
 /// page. Unknown fields (`raw`) are skipped without being built.
 enum Row {
     NotObject,
-    Event {
-        message_id: Value,
-        event_type: Value,
-        generated: Value,
-        traits: Traits,
-    },
+    Event { message_id: Value, event_type: Value, generated: Value, traits: Traits },
 }
 
 enum Traits {
@@ -98,12 +93,24 @@ macro_rules! otherwise {
         otherwise!($other, $other);
     };
     ($other:expr, $unit:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { Ok($other) }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok($other) }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok($other) }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok($other) }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { Ok($other) }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok($unit) }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($unit)
+        }
     };
 }
 
@@ -203,9 +210,7 @@ impl<'de> Deserialize<'de> for TraitItem {
 /// rather than failing the page.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     let parsed = match serde_json::from_slice::<Rows>(body) {
-        Err(_) if std::str::from_utf8(body).is_err() => {
-            serde_json::from_str::<Rows>(&String::from_utf8_lossy(body))
-        }
+        Err(_) if std::str::from_utf8(body).is_err() => serde_json::from_str::<Rows>(&String::from_utf8_lossy(body)),
         other => other,
     };
     let Rows(rows) = parsed.map_err(|e| match e.classify() {
@@ -284,8 +289,10 @@ mod tests {
         assert_eq!(page.last_message_id.as_deref(), Some("m3"));
         // each knows when it was generated, or the latest time before it on the page
         let at = |t| timestamp::parse(t);
-        assert_eq!(page.skipped.iter().map(|s| s.at).collect::<Vec<_>>(),
-                   vec![at("2016-03-14T14:22:00"), at("2016-03-14T14:22:00"), at("2016-03-14T14:22:01")]);
+        assert_eq!(
+            page.skipped.iter().map(|s| s.at).collect::<Vec<_>>(),
+            vec![at("2016-03-14T14:22:00"), at("2016-03-14T14:22:00"), at("2016-03-14T14:22:01")]
+        );
     }
 
     #[test]

@@ -40,8 +40,9 @@ impl Http {
             Some(path) => {
                 let pem = std::fs::read(path)
                     .map_err(|e| Error::config("http.ca_file", format!("cannot read {}: {e}", path.display())))?;
-                reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display())))?
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display()))
+                })?
             }
         };
         let identity = match &config.tls.client_identity {
@@ -55,7 +56,10 @@ impl Http {
                 pem.push(b'\n');
                 pem.extend(read("http.client_key", key)?);
                 Some(reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    Error::config("http.client_cert", format!("{} with {} is not a PEM certificate and key: {e}", cert.display(), key.display()))
+                    Error::config(
+                        "http.client_cert",
+                        format!("{} with {} is not a PEM certificate and key: {e}", cert.display(), key.display()),
+                    )
                 })?)
             }
         };
@@ -135,9 +139,7 @@ fn build(s: &Settings) -> Result<Client> {
             .map_err(|e| Error::config("http.proxy", format!("{}: {e}", redact(proxy))))?;
         builder = builder.proxy(proxy);
     }
-    builder
-        .build()
-        .map_err(|e| Error::config("http", format!("cannot build the HTTP client: {e}")))
+    builder.build().map_err(|e| Error::config("http", format!("cannot build the HTTP client: {e}")))
 }
 
 /// Follows at most 5 redirects, and only on the same host and port: the

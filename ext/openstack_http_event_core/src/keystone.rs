@@ -164,7 +164,10 @@ async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> R
                 .get("x-subject-token")
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| Error::Parse { url: shown.clone(), message: "no X-Subject-Token header in the answer".into() })?
+                .ok_or_else(|| Error::Parse {
+                    url: shown.clone(),
+                    message: "no X-Subject-Token header in the answer".into(),
+                })?
                 .to_owned();
             let parsed: TokenBody = serde_json::from_slice(&reply.body).map_err(parse_error)?;
             (value, parsed.token.expires_at, parsed.token.catalog)
@@ -197,7 +200,11 @@ async fn projects(http: &mut Http, auth: &KeystoneAuth, token: &Secret) -> Resul
     if !reply.status.is_success() {
         return Err(Error::Authentication {
             url: shown,
-            message: format!("cannot list the user's projects: HTTP {} {}", reply.status.as_u16(), http::error_message(&reply.body)),
+            message: format!(
+                "cannot list the user's projects: HTTP {} {}",
+                reply.status.as_u16(),
+                http::error_message(&reply.body)
+            ),
         });
     }
     let value: serde_json::Value = serde_json::from_slice(&reply.body)
@@ -257,7 +264,12 @@ impl V2Service {
         for e in self.endpoints {
             for (interface, url) in [("public", e.public), ("internal", e.internal), ("admin", e.admin)] {
                 if let Some(url) = url {
-                    endpoints.push(Endpoint { interface: interface.into(), region_id: None, region: e.region.clone(), url });
+                    endpoints.push(Endpoint {
+                        interface: interface.into(),
+                        region_id: None,
+                        region: e.region.clone(),
+                        url,
+                    });
                 }
             }
         }

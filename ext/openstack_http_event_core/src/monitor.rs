@@ -80,7 +80,11 @@ pub struct Shared {
 
 impl Shared {
     fn new() -> Self {
-        Shared { stop: watch::Sender::new(false), stats: Mutex::new(Stats::default()), logs: Mutex::new(VecDeque::new()) }
+        Shared {
+            stop: watch::Sender::new(false),
+            stats: Mutex::new(Stats::default()),
+            logs: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// Ends the current wait or request and makes polls return `None`.
@@ -198,7 +202,19 @@ impl Monitor {
         let cursor = Cursor::new(config.since, config.backread);
         let shared = Arc::new(Shared::new());
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
-        Ok(Monitor { config, http, session: None, cursor, drain: None, not_before: None, failures: 0, caught_up: false, prefetch: None, pid: std::process::id(), shared })
+        Ok(Monitor {
+            config,
+            http,
+            session: None,
+            cursor,
+            drain: None,
+            not_before: None,
+            failures: 0,
+            caught_up: false,
+            prefetch: None,
+            pid: std::process::id(),
+            shared,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -419,9 +435,7 @@ impl Monitor {
     /// while Ruby handles the current one. Only a page that came back whole
     /// is used; anything else is asked again.
     fn start_prefetch(&mut self, query: Query) {
-        let fresh = self.session.as_ref().is_some_and(|s| {
-            s.expires_at.is_none_or(|at| at - TOKEN_MARGIN > Utc::now())
-        });
+        let fresh = self.session.as_ref().is_some_and(|s| s.expires_at.is_none_or(|at| at - TOKEN_MARGIN > Utc::now()));
         if !fresh {
             return;
         }
@@ -462,7 +476,9 @@ impl Monitor {
                     format!(
                         "authenticating as {:?} for project {} at {}",
                         auth.username,
-                        auth.project_name.as_deref().map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
+                        auth.project_name
+                            .as_deref()
+                            .map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
                         keystone::tokens_url(&auth)
                     ),
                 );

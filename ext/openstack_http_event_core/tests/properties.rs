@@ -18,8 +18,15 @@ fn arb_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
             prop::collection::btree_map(
-                prop_oneof![Just("message_id".to_owned()), Just("event_type".to_owned()), Just("generated".to_owned()),
-                            Just("traits".to_owned()), Just("name".to_owned()), Just("value".to_owned()), ".{0,6}"],
+                prop_oneof![
+                    Just("message_id".to_owned()),
+                    Just("event_type".to_owned()),
+                    Just("generated".to_owned()),
+                    Just("traits".to_owned()),
+                    Just("name".to_owned()),
+                    Just("value".to_owned()),
+                    ".{0,6}"
+                ],
                 inner,
                 0..6
             )
@@ -82,7 +89,8 @@ proptest! {
 
 #[test]
 fn huge_trait_list_and_big_event() {
-    let traits: Vec<Value> = (0..100_000).map(|i| json!({"name": format!("t{i}"), "type": "string", "value": "v"})).collect();
+    let traits: Vec<Value> =
+        (0..100_000).map(|i| json!({"name": format!("t{i}"), "type": "string", "value": "v"})).collect();
     let big = "x".repeat(10 * 1024 * 1024);
     let body = serde_json::to_vec(&json!([
         {"message_id": "many", "event_type": "e", "generated": "2026-01-01T00:00:00", "traits": traits},

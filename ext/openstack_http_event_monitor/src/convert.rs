@@ -3,7 +3,7 @@
 
 use magnus::r_hash::ForEach;
 use magnus::value::{Qfalse, Qtrue, ReprValue};
-use magnus::{Error, Float, IntoValue, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
+use magnus::{Error, Float, Integer, IntoValue, RArray, RHash, RString, Ruby, Symbol, Value};
 use openstack_http_event_core::Event;
 use serde_json::{Map, Number, Value as Json};
 
@@ -32,7 +32,9 @@ pub fn to_json(ruby: &Ruby, value: Value, path: &str) -> Result<Json, Error> {
         return i.to_i64().map(|n| Json::Number(n.into())).map_err(|_| bad(ruby, path, "is out of range"));
     }
     if let Some(f) = Float::from_value(value) {
-        return Number::from_f64(f.to_f64()).map(Json::Number).ok_or_else(|| bad(ruby, path, "must be a finite number"));
+        return Number::from_f64(f.to_f64())
+            .map(Json::Number)
+            .ok_or_else(|| bad(ruby, path, "must be a finite number"));
     }
     if let Some(array) = RArray::from_value(value) {
         let mut out = Vec::with_capacity(array.len());
@@ -89,7 +91,12 @@ pub struct Keys {
 impl Keys {
     pub fn new(ruby: &Ruby) -> Self {
         let key = |s: &str| fstring::interned(ruby, s);
-        Keys { message_id: key("message_id"), event_type: key("event_type"), timestamp: key("timestamp"), payload: key("payload") }
+        Keys {
+            message_id: key("message_id"),
+            event_type: key("event_type"),
+            timestamp: key("timestamp"),
+            payload: key("payload"),
+        }
     }
 }
 

@@ -1,2 +1,2 @@
-pub mod nogvl;
 pub mod fstring;
+pub mod nogvl;

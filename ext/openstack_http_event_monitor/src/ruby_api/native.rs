@@ -29,11 +29,7 @@ impl Native {
     }
 
     /// Runs `f` on the monitor without the GVL; `None` when interrupted.
-    fn with_monitor<T>(
-        &self,
-        ruby: &Ruby,
-        f: impl AsyncFnOnce(&mut Monitor) -> T,
-    ) -> Result<Option<T>, Error> {
+    fn with_monitor<T>(&self, ruby: &Ruby, f: impl AsyncFnOnce(&mut Monitor) -> T) -> Result<Option<T>, Error> {
         let mut monitor = match self.monitor.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -87,7 +83,10 @@ impl Native {
     /// unless `:since` was given or polling has begun.
     fn start_from(ruby: &Ruby, rb_self: &Self, since: String) -> Result<(), Error> {
         let at = timestamp::parse(&since).ok_or_else(|| {
-            errors::configuration(ruby, &format!("invalid option ems: newest event timestamp {since:?} is not ISO 8601"))
+            errors::configuration(
+                ruby,
+                &format!("invalid option ems: newest event timestamp {since:?} is not ISO 8601"),
+            )
         })?;
         match rb_self.monitor.try_lock() {
             Ok(mut m) => m.start_from(at),
