@@ -68,8 +68,7 @@ impl Cursor {
                 continue;
             }
             self.newest = Some(self.newest.map_or(event.at, |n| n.max(event.at)));
-            self.seen.insert(event.message_id.clone(), event.at);
-            self.by_time.insert((event.at, event.message_id.clone()));
+            self.remember(&event.message_id, event.at);
             fresh.push(event);
         }
         self.forget_before_floor();
@@ -93,15 +92,17 @@ impl Cursor {
             if self.seen.contains_key(id) {
                 continue;
             }
-            let at = match (row.at, query_floor) {
-                (Some(a), Some(f)) => a.max(f),
-                (a, f) => a.or(f).unwrap_or(NaiveDateTime::MIN),
-            };
-            self.seen.insert(id.clone(), at);
-            self.by_time.insert((at, id.clone()));
+            // None orders below Some: the later of the two bounds known
+            self.remember(id, row.at.max(query_floor).unwrap_or(NaiveDateTime::MIN));
             new.push(row);
         }
         new
+    }
+
+    /// Remembers `id` until the floor passes `at`.
+    fn remember(&mut self, id: &str, at: NaiveDateTime) {
+        self.seen.insert(id.to_owned(), at);
+        self.by_time.insert((at, id.to_owned()));
     }
 
     fn forget_before_floor(&mut self) {
