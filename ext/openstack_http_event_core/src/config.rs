@@ -15,6 +15,12 @@ use crate::timestamp;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 10_000;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_HEADER_BYTES: u64 = 64 * 1024;
+pub const DEFAULT_MAX_REMEMBERED_IDS: u64 = 1_000_000;
+pub const DEFAULT_MAX_REMEMBERED_SKIPPED: u64 = 10_000;
+/// Ruby's `JSON.parse` default `max_nesting`.
+pub const DEFAULT_MAX_NESTING: u64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,7 +32,7 @@ pub struct Config {
     pub poll_interval: Duration,
     pub backread: Duration,
     pub event_types: Option<EventTypeFilter>,
-    pub all_tenants: bool,
+    pub all_tenants: AllTenants,
     pub since: Option<NaiveDateTime>,
     pub open_timeout: Duration,
     pub read_timeout: Duration,
@@ -34,6 +40,52 @@ pub struct Config {
     /// Proxy for every request; without it the standard `HTTP_PROXY`,
     /// `HTTPS_PROXY` and `NO_PROXY` environment variables apply.
     pub proxy: Option<Url>,
+    pub limits: Limits,
+}
+
+/// Whether to ask for every project's events (`all_tenants=True`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllTenants {
+    /// Only when the token carries the admin role (Keystone v3); never
+    /// with Keystone v2.0; always with other auth types.
+    Auto,
+    /// Always; with a Keystone token that lacks the admin role, `check`
+    /// fails with a configuration error.
+    Always,
+    Never,
+}
+
+/// Caps on what a service can make the monitor hold or wait for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// The longest response body read (`http.max_response_bytes`).
+    pub max_response_bytes: u64,
+    /// The largest response head (`http.max_header_bytes`).
+    pub max_header_bytes: u64,
+    /// An event stamped more than this after the service's clock is
+    /// delivered but does not move the cursor (`http.max_clock_skew`).
+    pub max_clock_skew: Duration,
+    /// `message_id`s remembered for de-duplication (`http.max_remembered_ids`).
+    pub max_remembered_ids: usize,
+    /// Malformed rows remembered so that each is reported once
+    /// (`http.max_remembered_skipped`).
+    pub max_remembered_skipped: usize,
+    /// Nesting depth of a value inside a row (`http.max_nesting`); a deeper
+    /// row is skipped.
+    pub max_nesting: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_clock_skew: Duration::from_secs(300),
+            max_remembered_ids: DEFAULT_MAX_REMEMBERED_IDS as usize,
+            max_remembered_skipped: DEFAULT_MAX_REMEMBERED_SKIPPED as usize,
+            max_nesting: DEFAULT_MAX_NESTING as usize,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +162,12 @@ const KEYS: &[&str] = &[
     "client_cert",
     "client_key",
     "proxy",
+    "max_response_bytes",
+    "max_header_bytes",
+    "max_clock_skew",
+    "max_remembered_ids",
+    "max_remembered_skipped",
+    "max_nesting",
 ];
 
 const AUTH_KEYS: &[&str] = &[
@@ -200,6 +258,16 @@ impl<'a> Options<'a> {
         Ok(Duration::from_secs_f64(value))
     }
 
+    /// A whole number from `min` to `max`.
+    fn count(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v.as_u64().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+                Error::config(self.key(key), format!("must be an Integer from {min} to {max}, got {v}"))
+            }),
+        }
+    }
+
     fn url(&self, key: &str) -> Result<Option<Url>> {
         self.url_with(key, false)
     }
@@ -272,8 +340,18 @@ impl Config {
         };
         // Keystone v2 tokens make Panko reject all_tenants (ManageIQ sends it
         // only with v3)
-        let all_tenants =
-            o.bool("all_tenants", !matches!(&auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2))?;
+        let all_tenants = match o.get("all_tenants") {
+            None => AllTenants::Auto,
+            Some(Value::Bool(true)) => AllTenants::Always,
+            Some(Value::Bool(false)) => AllTenants::Never,
+            Some(Value::String(s)) if s == "auto" => AllTenants::Auto,
+            Some(other) => {
+                return Err(Error::config(
+                    "http.all_tenants",
+                    format!("must be true, false or :auto, got {}", type_name(other)),
+                ))
+            }
+        };
         let file = |key: &str| -> Result<Option<PathBuf>> {
             let path = o.string(key)?.map(PathBuf::from);
             match path {
@@ -304,6 +382,15 @@ impl Config {
             read_timeout: o.seconds("read_timeout", 60.0, false)?,
             tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, client_identity },
             proxy,
+            limits: Limits {
+                max_response_bytes: o.count("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1 << 40)?,
+                max_header_bytes: o.count("max_header_bytes", DEFAULT_MAX_HEADER_BYTES, 1024, 16 << 20)?,
+                max_clock_skew: o.seconds("max_clock_skew", 300.0, true)?,
+                max_remembered_ids: o.count("max_remembered_ids", DEFAULT_MAX_REMEMBERED_IDS, 100, 1 << 32)? as usize,
+                max_remembered_skipped: o.count("max_remembered_skipped", DEFAULT_MAX_REMEMBERED_SKIPPED, 1, 1 << 32)?
+                    as usize,
+                max_nesting: o.count("max_nesting", DEFAULT_MAX_NESTING, 1, 10_000)? as usize,
+            },
         })
     }
 }
@@ -407,7 +494,8 @@ mod tests {
         let c = Config::from_value(&json!({"url": "http://127.0.0.1:8977"})).unwrap();
         assert_eq!(c.page_size, 100);
         assert_eq!(c.backread, Duration::from_secs(5));
-        assert!(c.all_tenants && c.tls.verify);
+        assert!(c.all_tenants == AllTenants::Auto && c.tls.verify);
+        assert_eq!(c.limits, Limits::default());
         assert!(matches!(c.auth, Auth::None));
         assert!(c.event_types.is_none() && c.since.is_none());
     }
@@ -434,9 +522,9 @@ mod tests {
         .unwrap();
         let Auth::Keystone(k) = &c.auth else { panic!("not keystone") };
         assert_eq!((k.version, k.url.as_str()), (KeystoneVersion::V2, "http://ks:5000/"));
-        assert!(!c.all_tenants);
+        assert_eq!(c.all_tenants, AllTenants::Auto);
         let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "http://ks:5000", "api_version": "v2", "username": "u", "password": "p"}, "all_tenants": true})).unwrap();
-        assert!(c.all_tenants);
+        assert_eq!(c.all_tenants, AllTenants::Always);
         assert!(err(json!({"auth": {"type": "keystone", "url": "http://k", "api_version": "v4", "username": "u", "password": "p"}})).contains("http.auth.api_version"));
     }
 
@@ -453,6 +541,9 @@ mod tests {
         assert!(err(json!({"url": "http://x", "since": "soon"})).contains("http.since"));
         assert!(err(json!({"url": "http://x", "event_types_regex": "(a"})).contains("http.event_types_regex"));
         assert!(err(json!({"url": "http://x", "all_tenants": "yes"})).contains("http.all_tenants"));
+        assert!(err(json!({"url": "http://x", "max_response_bytes": 10})).contains("http.max_response_bytes"));
+        assert!(err(json!({"url": "http://x", "max_clock_skew": -1})).contains("http.max_clock_skew"));
+        assert!(err(json!({"url": "http://x", "max_nesting": 0})).contains("http.max_nesting"));
         assert!(err(json!({"url": "http://x", "ca_file": "/nonexistent/ca.pem"})).contains("http.ca_file"));
         assert!(err(json!({"url": "http://x", "client_cert": "/etc/hostname"})).contains("http.client_key"));
         assert!(err(json!({"url": "http://x", "proxy": "proxy:3128"})).contains("http.proxy"));

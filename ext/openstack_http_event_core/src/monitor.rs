@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::config::{Auth, Config};
+use crate::config::{AllTenants, Auth, Config, KeystoneVersion};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::event::{self, Event, Page};
@@ -270,7 +270,7 @@ impl Monitor {
                 Some(d) => d.floor,
                 None => self.cursor.floor(),
             },
-            all_tenants: self.config.all_tenants,
+            all_tenants: self.all_tenants(),
             limit: self.config.page_size,
             marker: self.drain.as_ref().map(|d| d.marker.clone()),
         };
@@ -366,10 +366,21 @@ impl Monitor {
         }
     }
 
+    /// Whether queries ask for every project's events.
+    fn all_tenants(&self) -> bool {
+        match self.config.all_tenants {
+            AllTenants::Always => true,
+            AllTenants::Never => false,
+            // Keystone v2 tokens make Panko reject all_tenants (ManageIQ
+            // sends it only with v3)
+            AllTenants::Auto => !matches!(&self.config.auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2),
+        }
+    }
+
     /// Checks that the service can be reached and answers an events query:
     /// authenticates, finds the endpoint and asks for one event.
     pub async fn check(&mut self) -> Result<()> {
-        let query = Query { floor: None, all_tenants: self.config.all_tenants, limit: 1, marker: None };
+        let query = Query { floor: None, all_tenants: self.all_tenants(), limit: 1, marker: None };
         self.fetch(&query).await.map(|_| ())
     }
 
