@@ -39,6 +39,11 @@ class OpenstackHTTPEventMonitor
   # a body that is not a page of events).
   class ProtocolError < ServiceError; end
 
+  # Another thread is polling with this monitor: use one monitor per thread.
+  class BusyError < RuntimeError
+    include Error
+  end
+
   # A bug in the extension (a Rust panic), surfaced as an exception.
   class InternalError < StandardError
     include Error

@@ -67,6 +67,10 @@ class OpenstackHTTPEventMonitor
     @native = Native.new(http)
     @native.stop
     @started = false
+    # fetched and converted, not yet delivered
+    @pending = []
+    # how many of them the block has now
+    @in_block = 0
   end
 
   # Marks the monitor running. The first start sets the cursor from the
@@ -101,53 +105,75 @@ class OpenstackHTTPEventMonitor
   # otherwise polls are at least `:poll_interval` apart. Errors the poll can
   # ride out are logged and retried with back-off; others are raised.
   #
+  # Delivery is acknowledged by the block: a batch counts as delivered when
+  # the block returns. If the block raises, breaks or is interrupted
+  # (Timeout, Thread#raise), or an interrupt comes between the fetch and the
+  # yield, the batch is yielded again, first, by the next {each_batch} or
+  # {each} on this monitor: exactly once for blocks that return, at least
+  # once for a block that did not.
+  #
   # @yieldparam events [Array<OpenstackEvent>]
   # @return [void]
+  # @raise [BusyError] when another thread is polling with this monitor
   def each_batch
-    loop do
-      payloads = @native.next_batch
-      flush_logs
-      if payloads.nil?
-        break if @native.stopped?
-
-        next # interrupted: Ruby handles the pending interrupt here
+    polling do
+      while fill
+        batch = @pending.dup
+        @in_block = batch.size
+        yield batch
+        # nothing between the block's return and this line checks for
+        # interrupts: a block that returned is never yielded to again
+        @pending.clear
+        @native.delivered(batch.size)
       end
-      yield payloads.map! { |payload| ::OpenstackEvent.new(payload, METADATA.dup) }
     end
-  rescue Error => e
-    Logging.log(@logger, :error, "polling stopped: #{e.class}: #{e.message}")
-    raise
-  ensure
-    flush_logs
   end
 
-  # Like {each_batch}, one event at a time.
+  # Like {each_batch}, one event at a time; an event counts as delivered
+  # when the block returns, and one that was not comes first next time.
   # @yieldparam event [OpenstackEvent]
   # @return [void]
   def each
-    each_batch { |events| events.each { |event| yield event } }
+    polling do
+      while fill
+        until @pending.empty?
+          @in_block = 1
+          yield @pending.first
+          @pending.shift
+          @native.delivered(1)
+        end
+      end
+    end
+  end
+
+  # @return [Integer] events fetched and converted but not delivered yet
+  #   (they come first at the next {each_batch} or {each})
+  def undelivered
+    @pending.size
   end
 
   # Authenticates, finds the event service and asks it for one event.
   # @return [true]
   def verify!
-    result = @native.check
+    @native.check
+  ensure
     flush_logs
-    result
   end
 
   # Counters since the monitor was created.
   # @return [Hash{Symbol => Object}] :polls, :requests, :events,
   #   :duplicates_dropped, :filtered, :skipped, :errors, :retries,
-  #   :authentications, :last_error, :cursor
+  #   :authentications, :last_error, :cursor, :undelivered; :events counts
+  #   delivered events (the block returned)
   def stats
-    @native.stats
+    @native.stats.merge(:undelivered => @pending.size)
   end
 
-  # Whether the last poll reached the end of the service's backlog.
+  # Whether the last poll reached the end of the service's backlog and
+  # every event fetched was delivered (or is in the block now).
   # @return [Boolean]
   def caught_up?
-    @native.caught_up?
+    @pending.size <= @in_block && @native.caught_up?
   end
 
   # @return [String] no secrets
@@ -162,6 +188,24 @@ class OpenstackHTTPEventMonitor
   end
 
   private
+
+  # Appends the next events to @pending unless undelivered ones are there;
+  # false when stopped.
+  def fill
+    @native.fill(@pending, ::OpenstackEvent, METADATA)
+  ensure
+    flush_logs
+  end
+
+  def polling
+    yield
+  rescue Error => e
+    Logging.log(@logger, :error, "polling stopped: #{e.class}: #{e.message}") unless e.is_a?(BusyError)
+    raise
+  ensure
+    @in_block = 0
+    flush_logs
+  end
 
   def flush_logs
     @native.drain_logs.each { |level, message| Logging.log(@logger, level, message) }

@@ -119,6 +119,17 @@ impl Shared {
         self.logs.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect()
     }
 
+    /// Adds a log record from outside the engine (the binding).
+    pub fn log_message(&self, level: Level, message: String) {
+        self.log(level, message);
+    }
+
+    /// Counts events delivered: the Ruby block they were yielded to
+    /// returned.
+    pub fn count_delivered(&self, n: u64) {
+        self.lock_stats().events += n;
+    }
+
     fn log(&self, level: Level, message: String) {
         let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
         if logs.len() >= LOG_CAPACITY {
@@ -198,9 +209,14 @@ impl Drop for Monitor {
 
 impl Monitor {
     pub fn new(config: Config) -> Result<Self> {
+        Self::with_shared(config, Arc::new(Shared::new()))
+    }
+
+    /// A monitor that reports through `shared` (stop, stats and logs of an
+    /// earlier one, e.g. in a forked child).
+    pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Self> {
         let http = Http::new(&config)?;
         let cursor = Cursor::new(config.since, config.backread);
-        let shared = Arc::new(Shared::new());
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {
             config,
@@ -338,7 +354,6 @@ impl Monitor {
         stats.skipped += skipped as u64;
         stats.duplicates_dropped += duplicates as u64;
         stats.filtered += (before - fresh.len()) as u64;
-        stats.events += fresh.len() as u64;
         stats.cursor = self.cursor.position().map(timestamp::format);
         drop(stats);
         self.shared.log(

@@ -102,10 +102,10 @@ impl Keys {
 
 /// ManageIQ's converted payload: `{"message_id", "event_type", "timestamp",
 /// "payload" => {trait name => value}}`.
-pub fn event_payload(ruby: &Ruby, keys: &Keys, event: Event) -> Result<RHash, Error> {
+pub fn event_payload(ruby: &Ruby, keys: &Keys, event: &Event) -> Result<RHash, Error> {
     let traits = ruby.hash_new();
-    for (name, value) in event.traits {
-        traits.aset(fstring::interned(ruby, &name), json_to_ruby(ruby, value)?)?;
+    for (name, value) in &event.traits {
+        traits.aset(fstring::interned(ruby, name), json_to_ruby(ruby, value.clone())?)?;
     }
     let hash = ruby.hash_new();
     hash.aset(keys.message_id, ruby.str_new(&event.message_id))?;

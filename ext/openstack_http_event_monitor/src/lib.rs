@@ -5,6 +5,7 @@
 use magnus::{prelude::*, Error, RClass, Ruby};
 
 mod convert;
+mod delivery;
 mod helpers;
 mod ruby_api;
 

@@ -209,21 +209,48 @@ fn handle_interrupts() -> Result<(), magnus::Error> {
     .map(|_| ())
 }
 
-/// Drives `future` to completion on the shared runtime without the GVL;
-/// an interrupt drops it (its state must stay consistent at every await).
+/// Drives `future` to completion on the shared runtime without the GVL.
+///
+/// When Ruby interrupts the wait, the future is kept, the GVL taken back and
+/// Ruby's pending interrupts handled: a trap handler that returns (a
+/// harmless signal), a deferred `Thread#raise` under
+/// `Thread.handle_interrupt(:never)` or a time-slice tick costs nothing and
+/// the same request goes on; an interrupt that raises (`Thread#raise`,
+/// `Thread#kill`, Ctrl-C, `Timeout`) comes back as the error and the future
+/// is dropped (its state must stay consistent at every await).
 pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockError> {
     let runtime = openstack_http_event_core::runtime::shared().map_err(BlockError::Runtime)?;
-    Ok(without_gvl(move |interrupt| {
-        runtime.block_on(async {
-            tokio::select! {
-                biased;
-                _ = interrupt.tripped() => None,
-                output = future => Some(output),
-            }
+    let mut future = std::pin::pin!(future);
+    loop {
+        let round = without_gvl(|interrupt| {
+            runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = interrupt.tripped() => None,
+                    output = &mut future => Some(output),
+                }
+            })
         })
+        .map_err(BlockError::Ruby)?;
+        match round {
+            Outcome::Done(Some(output)) => return Ok(Outcome::Done(output)),
+            Outcome::Panicked(message) => return Ok(Outcome::Panicked(message)),
+            Outcome::Done(None) | Outcome::Interrupted => handle_interrupts().map_err(BlockError::Ruby)?,
+        }
+    }
+}
+
+/// Lets other Ruby threads run (`Thread.pass`) and handles this thread's
+/// pending interrupts; what they raise comes back as the error. For long
+/// work done with the GVL held, between slices.
+pub fn yield_to_ruby() -> Result<(), magnus::Error> {
+    magnus::rb_sys::protect(|| {
+        // SAFETY: called with the GVL held, on a Ruby thread; whatever it
+        // raises is caught by `protect`.
+        unsafe { rb_sys::rb_thread_schedule() };
+        rb_sys::Qnil as rb_sys::VALUE
     })
-    .map_err(BlockError::Ruby)?
-    .and_then(|o| o))
+    .map(|_| ())
 }
 
 /// Why [`block_on`] could not run the future to an outcome.
@@ -232,16 +259,6 @@ pub enum BlockError {
     Runtime(std::io::Error),
     /// Ruby raised (or threw) while handling a pending interrupt.
     Ruby(magnus::Error),
-}
-
-impl<R> Outcome<R> {
-    fn and_then<T>(self, f: impl FnOnce(R) -> Option<T>) -> Outcome<T> {
-        match self {
-            Outcome::Done(value) => f(value).map_or(Outcome::Interrupted, Outcome::Done),
-            Outcome::Interrupted => Outcome::Interrupted,
-            Outcome::Panicked(m) => Outcome::Panicked(m),
-        }
-    }
 }
 
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {

@@ -27,6 +27,14 @@ pub fn from_core(ruby: &Ruby, error: CoreError) -> Error {
     Error::new(class(ruby, name), error.to_string())
 }
 
+/// A second thread using a monitor that one thread is polling with.
+pub fn busy(ruby: &Ruby) -> Error {
+    Error::new(
+        class(ruby, "BusyError"),
+        "this monitor is already polling in another thread; use one monitor per thread",
+    )
+}
+
 /// A Rust panic, surfaced as an exception instead of crossing into Ruby.
 pub fn panic(ruby: &Ruby, message: &str) -> Error {
     Error::new(class(ruby, "InternalError"), format!("internal error (Rust panic): {message}"))

@@ -2,19 +2,56 @@
 //! Every wait happens in `helpers::nogvl`; Ruby objects are built after the
 //! GVL is back.
 
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use magnus::{function, method, prelude::*, Error, RArray, RClass, RHash, Ruby, Value};
-use openstack_http_event_core::{timestamp, Config, Monitor, Shared, Stats};
+use openstack_http_event_core::{timestamp, Config, Level, Monitor, Shared, Stats};
 
-use crate::convert::{self, Keys};
+use crate::convert;
+use crate::delivery::Inbox;
 use crate::helpers::nogvl::{self, BlockError, Outcome};
 use crate::ruby_api::errors;
 
 #[magnus::wrap(class = "OpenstackHTTPEventMonitor::Native", free_immediately, size)]
 pub struct Native {
-    monitor: Mutex<Monitor>,
+    slot: Mutex<Slot>,
     shared: Arc<Shared>,
+    /// To build the monitor anew in a forked child, see [`Native::take`].
+    config: Config,
+}
+
+/// One core monitor and the events it fetched that Ruby has not had yet.
+struct Inner {
+    monitor: Monitor,
+    inbox: Inbox,
+}
+
+/// Where the monitor waits between calls. A call takes it out and puts it
+/// back when done, so the lock is held only for a moment.
+struct Slot {
+    inner: Option<Box<Inner>>,
+    /// The process whose thread took the monitor out.
+    taken_by: u32,
+}
+
+/// The monitor, taken out of its slot by one call; put back on drop.
+struct Taken<'a> {
+    native: &'a Native,
+    inner: Option<Box<Inner>>,
+}
+
+impl Taken<'_> {
+    fn get(&mut self) -> &mut Inner {
+        self.inner.as_mut().expect("a taken monitor is present until dropped")
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            self.native.lock_slot().inner = Some(inner);
+        }
+    }
 }
 
 impl Native {
@@ -23,59 +60,100 @@ impl Native {
     fn new(ruby: &Ruby, options: Value) -> Result<Self, Error> {
         let json = convert::to_json(ruby, options, "http")?;
         let config = Config::from_value(&json).map_err(|e| errors::from_core(ruby, e))?;
-        let monitor = Monitor::new(config).map_err(|e| errors::from_core(ruby, e))?;
+        let monitor = Monitor::new(config.clone()).map_err(|e| errors::from_core(ruby, e))?;
         let shared = monitor.shared();
-        Ok(Native { monitor: Mutex::new(monitor), shared })
+        let inner = Box::new(Inner { monitor, inbox: Inbox::default() });
+        Ok(Native { slot: Mutex::new(Slot { inner: Some(inner), taken_by: 0 }), shared, config })
     }
 
-    /// Runs `f` on the monitor without the GVL; `None` when interrupted.
-    fn with_monitor<T>(&self, ruby: &Ruby, f: impl AsyncFnOnce(&mut Monitor) -> T) -> Result<Option<T>, Error> {
-        let mut monitor = match self.monitor.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    ruby.exception_runtime_error(),
-                    "this monitor is already polling in another thread",
-                ))
+    fn lock_slot(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the monitor for one call. Another thread of this process using
+    /// it makes this a `BusyError`. In a child forked while a thread of the
+    /// parent was polling, that thread is gone with the monitor it held: the
+    /// child gets a new one that starts where the parent's cursor stood.
+    fn take(&self, ruby: &Ruby) -> Result<Taken<'_>, Error> {
+        let pid = std::process::id();
+        let mut slot = self.lock_slot();
+        if let Some(inner) = slot.inner.take() {
+            slot.taken_by = pid;
+            return Ok(Taken { native: self, inner: Some(inner) });
+        }
+        if slot.taken_by == pid {
+            return Err(errors::busy(ruby));
+        }
+        let mut monitor = Monitor::with_shared(self.config.clone(), Arc::clone(&self.shared))
+            .map_err(|e| errors::from_core(ruby, e))?;
+        let cursor = self.shared.stats().cursor;
+        if let Some(at) = cursor.as_deref().and_then(timestamp::parse) {
+            monitor.start_from(at);
+        }
+        self.shared.log_message(
+            Level::Warn,
+            format!(
+                "forked while another thread was polling: this process polls anew from {}",
+                cursor.as_deref().unwrap_or("the configured start")
+            ),
+        );
+        slot.taken_by = pid;
+        Ok(Taken { native: self, inner: Some(Box::new(Inner { monitor, inbox: Inbox::default() })) })
+    }
+
+    /// Runs `future` without the GVL (see `nogvl::block_on`).
+    fn run<T>(ruby: &Ruby, future: impl std::future::Future<Output = T>) -> Result<T, Error> {
+        match nogvl::block_on(future) {
+            Ok(Outcome::Done(value)) => Ok(value),
+            Ok(Outcome::Panicked(message)) => Err(errors::panic(ruby, &message)),
+            Ok(Outcome::Interrupted) => Err(errors::panic(ruby, "the work was not run")),
+            Err(BlockError::Runtime(e)) => Err(errors::io(ruby, e)),
+            Err(BlockError::Ruby(e)) => Err(e),
+        }
+    }
+
+    /// `fill(pending, event_class, metadata)`: makes sure `pending` holds
+    /// the next events to deliver. Events fetched earlier and not yet
+    /// delivered come first: when `pending` is not empty it is left as it
+    /// is; else one poll runs and its events are appended, each as
+    /// `event_class.new(payload, metadata.dup)`. Returns false when stopped
+    /// (nothing is fetched then), true otherwise (`pending` may stay empty:
+    /// nothing new). An exception (an interrupt, a failure that needs an
+    /// operator) loses nothing: what was fetched is in `pending` or is
+    /// appended by the next call.
+    fn fill(ruby: &Ruby, rb_self: &Self, pending: RArray, event_class: RClass, metadata: RHash) -> Result<bool, Error> {
+        if rb_self.shared.is_stopped() {
+            return Ok(false);
+        }
+        let mut taken = rb_self.take(ruby)?;
+        let inner = taken.get();
+        if inner.inbox.is_empty() {
+            if !pending.is_empty() {
+                return Ok(true);
             }
-        };
-        let outcome = match nogvl::block_on(f(&mut monitor)) {
-            Ok(outcome) => outcome,
-            Err(BlockError::Runtime(e)) => return Err(errors::io(ruby, e)),
-            Err(BlockError::Ruby(e)) => return Err(e),
-        };
-        match outcome {
-            Outcome::Done(value) => Ok(Some(value)),
-            Outcome::Interrupted => Ok(None),
-            Outcome::Panicked(message) => Err(errors::panic(ruby, &message)),
+            match Self::run(ruby, inner.monitor.next_batch())? {
+                Ok(None) => return Ok(false),
+                Ok(Some(events)) => inner.inbox.extend(events),
+                Err(e) => return Err(errors::from_core(ruby, e)),
+            }
         }
+        inner.inbox.convert_into(ruby, pending, event_class, metadata)?;
+        Ok(true)
     }
 
-    /// One poll. Returns an Array of payload Hashes (empty when nothing is
-    /// new), or nil when stopped or interrupted.
-    fn next_batch(ruby: &Ruby, rb_self: &Self) -> Result<Option<RArray>, Error> {
-        let batch = rb_self.with_monitor(ruby, async |m| m.next_batch().await)?;
-        let events = match batch {
-            None | Some(Ok(None)) => return Ok(None),
-            Some(Err(e)) => return Err(errors::from_core(ruby, e)),
-            Some(Ok(Some(events))) => events,
-        };
-        let keys = Keys::new(ruby);
-        let array = ruby.ary_new_capa(events.len());
-        for event in events {
-            array.push(convert::event_payload(ruby, &keys, event)?)?;
-        }
-        Ok(Some(array))
+    /// Counts `n` events as delivered: the block they were yielded to
+    /// returned.
+    fn delivered(&self, n: u64) {
+        self.shared.count_delivered(n);
     }
 
     /// Authenticates, finds the service and asks it for one event. Returns
-    /// true, or raises the error met; nil when interrupted.
-    fn check(ruby: &Ruby, rb_self: &Self) -> Result<Option<bool>, Error> {
-        match rb_self.with_monitor(ruby, async |m| m.check().await)? {
-            None => Ok(None),
-            Some(Ok(())) => Ok(Some(true)),
-            Some(Err(e)) => Err(errors::from_core(ruby, e)),
+    /// true, or raises the error met.
+    fn check(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
+        let mut taken = rb_self.take(ruby)?;
+        match Self::run(ruby, taken.get().monitor.check())? {
+            Ok(()) => Ok(true),
+            Err(e) => Err(errors::from_core(ruby, e)),
         }
     }
 
@@ -88,10 +166,8 @@ impl Native {
                 &format!("invalid option ems: newest event timestamp {since:?} is not ISO 8601"),
             )
         })?;
-        match rb_self.monitor.try_lock() {
-            Ok(mut m) => m.start_from(at),
-            Err(TryLockError::Poisoned(p)) => p.into_inner().start_from(at),
-            Err(TryLockError::WouldBlock) => {}
+        if let Some(inner) = rb_self.lock_slot().inner.as_mut() {
+            inner.monitor.start_from(at);
         }
         Ok(())
     }
@@ -111,7 +187,7 @@ impl Native {
     /// Whether the last poll reached the end of the backlog; false while a
     /// poll runs in another thread.
     fn is_caught_up(&self) -> bool {
-        self.monitor.try_lock().map(|m| m.caught_up()).unwrap_or(false)
+        self.lock_slot().inner.as_ref().is_some_and(|inner| inner.inbox.is_empty() && inner.monitor.caught_up())
     }
 
     fn stats(ruby: &Ruby, rb_self: &Self) -> Result<RHash, Error> {
@@ -159,15 +235,17 @@ impl Native {
     }
 
     /// Raises a Rust panic on purpose, to prove panics become exceptions.
-    fn debug_panic(ruby: &Ruby, rb_self: &Self) -> Result<Option<bool>, Error> {
-        rb_self.with_monitor(ruby, async |_| -> bool { panic!("requested by debug_panic") })
+    fn debug_panic(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
+        let _taken = rb_self.take(ruby)?;
+        Self::run(ruby, async { panic!("requested by debug_panic") })
     }
 }
 
 pub fn init(ruby: &Ruby, outer: RClass) -> Result<(), Error> {
     let class = outer.define_class("Native", ruby.class_object())?;
     class.define_singleton_method("new", function!(Native::new, 1))?;
-    class.define_method("next_batch", method!(Native::next_batch, 0))?;
+    class.define_method("fill", method!(Native::fill, 3))?;
+    class.define_method("delivered", method!(Native::delivered, 1))?;
     class.define_method("check", method!(Native::check, 0))?;
     class.define_method("start_from", method!(Native::start_from, 1))?;
     class.define_method("stop", method!(Native::stop, 0))?;

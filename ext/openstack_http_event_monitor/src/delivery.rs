@@ -1,0 +1,67 @@
+//! Events fetched but not yet handed to Ruby, and their conversion into
+//! `OpenstackEvent`s in slices, so that a big page never holds the GVL for
+//! long and an interrupt never loses one.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use magnus::{prelude::*, Error, RArray, RClass, RHash, Ruby};
+use openstack_http_event_core::Event;
+
+use crate::convert::{self, Keys};
+use crate::helpers::nogvl;
+
+/// Events converted between two chances for other threads to run.
+pub const SLICE_EVENTS: usize = 1000;
+/// The longest the GVL is held converting, between two such chances.
+pub const SLICE_TIME: Duration = Duration::from_millis(5);
+
+/// Fetched events, in service order, waiting for conversion.
+#[derive(Default)]
+pub struct Inbox {
+    fetched: VecDeque<Event>,
+}
+
+impl Inbox {
+    pub fn is_empty(&self) -> bool {
+        self.fetched.is_empty()
+    }
+
+    pub fn extend(&mut self, events: Vec<Event>) {
+        self.fetched.extend(events);
+    }
+
+    /// Moves every fetched event, as an `event_class.new(payload,
+    /// metadata.dup)`, to the end of `pending`. An event leaves the inbox
+    /// only once it is in `pending`, so whatever interrupts the conversion
+    /// (it raises out of here) loses nothing: the next call goes on.
+    /// Between slices other Ruby threads run and interrupts are handled.
+    pub fn convert_into(
+        &mut self,
+        ruby: &Ruby,
+        pending: RArray,
+        event_class: RClass,
+        metadata: RHash,
+    ) -> Result<(), Error> {
+        let keys = Keys::new(ruby);
+        while !self.fetched.is_empty() {
+            let started = Instant::now();
+            let mut done = 0;
+            while let Some(event) = self.fetched.front() {
+                let payload = convert::event_payload(ruby, &keys, event)?;
+                let metadata: RHash = metadata.funcall("dup", ())?;
+                let object = event_class.new_instance((payload, metadata))?;
+                pending.push(object)?;
+                self.fetched.pop_front();
+                done += 1;
+                if done >= SLICE_EVENTS || (done % 64 == 0 && started.elapsed() >= SLICE_TIME) {
+                    break;
+                }
+            }
+            if !self.fetched.is_empty() {
+                nogvl::yield_to_ruby()?;
+            }
+        }
+        Ok(())
+    }
+}
