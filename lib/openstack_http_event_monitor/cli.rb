@@ -73,7 +73,7 @@ class OpenstackHTTPEventMonitor
 
     def parse
       values = {}
-      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => true, :verify_ssl => true}
+      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => true}
       parser = OptionParser.new do |o|
         o.banner = USAGE
         FLAGS.each do |flag, (path, env, kind, text)|
@@ -82,7 +82,9 @@ class OpenstackHTTPEventMonitor
             @stderr.puts("warning: a secret on the command line is visible to other users; use #{env}") if %w[OS_PASSWORD OS_TOKEN].include?(env)
           end
         end
-        o.on("--no-all-tenants", "only the token's project") { flags[:all_tenants] = false }
+        o.on("--[no-]all-tenants", "every project's events (default: when the token has the admin role)") do |v|
+          flags[:all_tenants] = v
+        end
         o.on("--insecure", "do not verify TLS certificates") { flags[:verify_ssl] = false }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
         o.on("--max-events N", "tail: exit after N events") { |v| flags[:max_events] = convert("--max-events", :integer, v) }
