@@ -6,9 +6,17 @@
 use libfuzzer_sys::fuzz_target;
 use openstack_http_event_core::cursor::Cursor;
 use openstack_http_event_core::event::parse_page;
+use openstack_http_event_core::json;
 
 fuzz_target!(|body: &[u8]| {
-    if let Ok(page) = parse_page(body) {
+    // the lenient reader alone: a value, or an error, never a panic; the
+    // structural skipper never goes past what it was given
+    let _ = json::parse(body, 100);
+    let mut reader = json::Reader::new(body);
+    if reader.skip_value().is_ok() {
+        assert!(reader.position() <= body.len());
+    }
+    if let Ok(page) = parse_page(body, 100) {
         assert_eq!(page.events.len() + page.skipped.len(), page.rows);
         let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
         let (fresh, duplicates) = cursor.admit(page.events);

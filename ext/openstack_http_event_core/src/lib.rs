@@ -6,12 +6,15 @@
 //! rows into the events ManageIQ expects. The magnus binding in
 //! `ext/openstack_http_event_monitor` drives it without the GVL.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod event;
 pub mod filter;
 pub mod http;
+pub mod json;
 pub mod keystone;
 pub mod monitor;
 pub mod panko;

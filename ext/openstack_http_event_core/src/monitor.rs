@@ -155,7 +155,11 @@ enum Answer {
 
 /// Awaits a request and reads its answer: a page, a refusal, or an error
 /// (status, transport, a body that is not a page).
-async fn request_page(request: impl std::future::Future<Output = Result<Reply>>, shown: String) -> Result<Answer> {
+async fn request_page(
+    request: impl std::future::Future<Output = Result<Reply>>,
+    shown: String,
+    max_nesting: usize,
+) -> Result<Answer> {
     let reply = request.await?;
     let status = reply.status.as_u16();
     if status == 401 || status == 403 {
@@ -169,7 +173,9 @@ async fn request_page(request: impl std::future::Future<Output = Result<Reply>>,
             retry_after: http::retry_after(&reply.headers),
         });
     }
-    event::parse_page(&reply.body).map(Answer::Page).map_err(|message| Error::Parse { url: shown, message })
+    event::parse_page(&reply.body, max_nesting)
+        .map(Answer::Page)
+        .map_err(|message| Error::Parse { url: shown, message })
 }
 
 /// The next page of a drain, requested ahead.
@@ -424,7 +430,7 @@ impl Monitor {
         loop {
             let fresh_token = self.ensure_session().await?;
             let (request, shown, keystone) = self.start_request(query)?;
-            match request_page(request, shown.clone()).await? {
+            match request_page(request, shown.clone(), self.config.limits.max_nesting).await? {
                 Answer::Page(page) => return Ok(page),
                 Answer::Unauthorized(_) if keystone && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
@@ -466,7 +472,7 @@ impl Monitor {
             return;
         }
         if let Ok((request, shown, _)) = self.start_request(&query) {
-            let task = tokio::spawn(request_page(request, shown));
+            let task = tokio::spawn(request_page(request, shown, self.config.limits.max_nesting));
             self.prefetch = Some(Prefetch { query, task });
         }
     }

@@ -1,11 +1,17 @@
-//! Property tests: the page parser never panics whatever the body, and the
+//! Property tests: the page parser never panics whatever the body, the
+//! lenient JSON reader decodes ordinary JSON as serde_json does, and the
 //! cursor delivers every event exactly once however the window is re-read.
 
 use openstack_http_event_core::cursor::Cursor;
-use openstack_http_event_core::event::{parse_page, Event};
+use openstack_http_event_core::event::{self, Event, Page};
+use openstack_http_event_core::json;
 use openstack_http_event_core::timestamp;
 use proptest::prelude::*;
 use serde_json::{json, Value};
+
+fn parse_page(body: &[u8]) -> Result<Page, String> {
+    event::parse_page(body, 100)
+}
 
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -33,6 +39,134 @@ fn arb_json() -> impl Strategy<Value = Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// Any JSON value serde_json can write: u64s beyond i64, finite floats,
+/// strings of any characters (control characters included).
+fn arb_document() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+        r#"[a-z"\\/\u{0}-\u{1f}\u{7f}-\u{10ffff}]{0,8}"#.prop_map(Value::from),
+    ];
+    leaf.prop_recursive(6, 200, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+            prop::collection::btree_map(any::<String>(), inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// JSON text with every character outside ASCII written as a `\u` escape
+/// (surrogate pairs beyond the BMP), and whitespace between tokens.
+fn ascii_json(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => escaped(s, out),
+        Value::Array(items) => {
+            out.push_str("[ ");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" ,\n");
+                }
+                ascii_json(item, out);
+            }
+            out.push_str("\t]");
+        }
+        Value::Object(members) => {
+            out.push_str("{\r\n");
+            for (i, (k, v)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                escaped(k, out);
+                out.push_str(" : ");
+                ascii_json(v, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn escaped(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Whether the lenient reader's value is serde_json's: integers outside i64
+/// are serde_json's u64s, objects have unique keys here. Floats must be
+/// equal to the last bit when `exact`, else within 1e-12 relative
+/// (serde_json reads some a few bits off: it rounds without its
+/// `float_roundtrip` feature).
+fn agrees(mine: &json::Value, theirs: &Value, exact: bool) -> bool {
+    match (mine, theirs) {
+        (json::Value::Null, Value::Null) => true,
+        (json::Value::Bool(a), Value::Bool(b)) => a == b,
+        (json::Value::Int(a), Value::Number(n)) => n.as_i64() == Some(*a),
+        (json::Value::BigInt(text), Value::Number(n)) => n.as_u64().is_some_and(|u| u.to_string() == *text),
+        (json::Value::Float(a), Value::Number(n)) => {
+            n.is_f64()
+                && n.as_f64().is_some_and(|b| {
+                    a.to_bits() == b.to_bits() || (!exact && (a - b).abs() <= a.abs().max(b.abs()) * 1e-12)
+                })
+        }
+        (json::Value::Str(a), Value::String(b)) => a == b,
+        (json::Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| agrees(x, y, exact))
+        }
+        (json::Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| agrees(v, w, exact)))
+        }
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lenient_reader_agrees_with_serde_json(doc in arb_document()) {
+        for text in [serde_json::to_string(&doc).unwrap(), serde_json::to_string_pretty(&doc).unwrap(), {
+            let mut s = String::new();
+            ascii_json(&doc, &mut s);
+            s
+        }] {
+            let theirs: Value = serde_json::from_str(&text).unwrap();
+            let mine = json::parse(text.as_bytes(), 128).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+            prop_assert!(agrees(&mine, &theirs, false), "{:?} vs {:?} from {}", mine, theirs, text);
+            // and floats come back exactly as written (Rust's parse rounds correctly)
+            prop_assert!(agrees(&mine, &doc, true), "{:?} vs {:?} from {}", mine, doc, text);
+            // the structural skipper finds the same end
+            let mut reader = json::Reader::new(text.as_bytes());
+            reader.skip_value().map_err(|e| TestCaseError::fail(format!("skip: {e}")))?;
+            prop_assert_eq!(reader.position(), text.trim_end().len());
+        }
+    }
+
+    #[test]
+    fn lenient_reader_never_panics_on_bytes(body in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = json::parse(&body, 8);
+        let _ = json::Reader::new(&body).skip_value();
+    }
 }
 
 proptest! {

@@ -4,7 +4,7 @@
 use magnus::r_hash::ForEach;
 use magnus::value::{Qfalse, Qtrue, ReprValue};
 use magnus::{Error, Float, Integer, IntoValue, RArray, RHash, RString, Ruby, Symbol, Value};
-use openstack_http_event_core::Event;
+use openstack_http_event_core::{json, Event};
 use serde_json::{Map, Number, Value as Json};
 
 use crate::helpers::fstring;
@@ -115,31 +115,75 @@ pub fn event_payload(ruby: &Ruby, keys: &Keys, event: &Event) -> Result<RHash, E
     Ok(hash)
 }
 
-/// A JSON value as Ruby would parse it (`JSON.parse`): strings, numbers,
-/// true/false/nil, Arrays and Hashes with String keys.
-pub fn json_to_ruby(ruby: &Ruby, value: Json) -> Result<Value, Error> {
+/// A trait value as Ruby's `JSON.parse(s, allow_nan: true)` makes it:
+/// Strings, Integers (a Bignum for a `BigInt`), Floats (NaN and ±Infinity
+/// included), true/false/nil, Arrays, and Hashes with String keys (a
+/// repeated key keeps its first position and its last value).
+///
+/// Built without recursion, so any depth `http.max_nesting` allows fits on
+/// a Ruby thread's stack: each Array or Hash is attached to its parent before
+/// it is filled, so everything made so far stays reachable from the root,
+/// which this frame holds, while more objects are allocated.
+pub fn json_to_ruby(ruby: &Ruby, value: json::Value) -> Result<Value, Error> {
+    let (root, open) = start_value(ruby, value)?;
+    let Some(open) = open else { return Ok(root) };
+    let mut stack = vec![open];
+    while let Some(top) = stack.last_mut() {
+        let open = match top {
+            Open::Array(array, items) => {
+                let Some(item) = items.next() else {
+                    stack.pop();
+                    continue;
+                };
+                let (child, open) = start_value(ruby, item)?;
+                array.push(child)?;
+                open
+            }
+            Open::Hash(hash, members) => {
+                let Some((key, item)) = members.next() else {
+                    stack.pop();
+                    continue;
+                };
+                let (child, open) = start_value(ruby, item)?;
+                hash.aset(ruby.str_new(&key), child)?;
+                open
+            }
+        };
+        stack.extend(open);
+    }
+    Ok(root)
+}
+
+/// An Array or Hash whose items are still to be converted.
+enum Open {
+    Array(RArray, std::vec::IntoIter<json::Value>),
+    Hash(RHash, std::vec::IntoIter<(String, json::Value)>),
+}
+
+/// A scalar converted, or an empty Array or Hash and what goes into it.
+fn start_value(ruby: &Ruby, value: json::Value) -> Result<(Value, Option<Open>), Error> {
     Ok(match value {
-        Json::String(s) => ruby.str_new(&s).as_value(),
-        Json::Null => ruby.qnil().as_value(),
-        Json::Bool(b) => b.into_value_with(ruby),
-        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_value_with(ruby),
-            (None, Some(u)) => u.into_value_with(ruby),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_value_with(ruby),
-        },
-        Json::Array(items) => {
+        json::Value::Str(s) => (ruby.str_new(&s).as_value(), None),
+        json::Value::Null => (ruby.qnil().as_value(), None),
+        json::Value::Bool(b) => (b.into_value_with(ruby), None),
+        json::Value::Int(i) => (i.into_value_with(ruby), None),
+        json::Value::BigInt(text) => (big_integer(ruby, &text)?, None),
+        json::Value::Float(f) => (f.into_value_with(ruby), None),
+        json::Value::Array(items) => {
             let array = ruby.ary_new_capa(items.len());
-            for item in items {
-                array.push(json_to_ruby(ruby, item)?)?;
-            }
-            array.as_value()
+            (array.as_value(), Some(Open::Array(array, items.into_iter())))
         }
-        Json::Object(map) => {
+        json::Value::Object(members) => {
             let hash = ruby.hash_new();
-            for (k, v) in map {
-                hash.aset(ruby.str_new(&k), json_to_ruby(ruby, v)?)?;
-            }
-            hash.as_value()
+            (hash.as_value(), Some(Open::Hash(hash, members.into_iter())))
         }
     })
+}
+
+/// An Integer from the decimal text of one outside i64.
+fn big_integer(ruby: &Ruby, text: &str) -> Result<Value, Error> {
+    match text.parse::<i128>() {
+        Ok(n) => Ok(ruby.integer_from_i128(n).as_value()),
+        Err(_) => ruby.str_new(text).funcall("to_i", ()),
+    }
 }
