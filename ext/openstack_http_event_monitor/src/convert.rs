@@ -105,7 +105,12 @@ impl Keys {
 pub fn event_payload(ruby: &Ruby, keys: &Keys, event: &Event) -> Result<RHash, Error> {
     let traits = ruby.hash_new();
     for (name, value) in &event.traits {
-        traits.aset(fstring::interned(ruby, name), json_to_ruby(ruby, value.clone())?)?;
+        let value = match value {
+            // Panko's trait values are strings: no copy of the tree
+            json::Value::Str(s) => ruby.str_new(s).as_value(),
+            other => json_to_ruby(ruby, other.clone())?,
+        };
+        traits.aset(fstring::interned(ruby, name), value)?;
     }
     let hash = ruby.hash_new();
     hash.aset(keys.message_id, ruby.str_new(&event.message_id))?;
