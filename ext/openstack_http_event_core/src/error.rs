@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn map_text_reaches_every_string() {
-        let e = Error::Status { url: "http://h/x".into(), status: 400, message: "pw in here".into(), retry_after: None };
+        let e =
+            Error::Status { url: "http://h/x".into(), status: 400, message: "pw in here".into(), retry_after: None };
         let e = e.map_text(|s| s.replace("pw", "[REDACTED]").replace("/x", "/y"));
         assert_eq!(e.to_string(), "http://h/y answered HTTP 400: [REDACTED] in here");
         let e = Error::config("http.auth", "pw").map_text(|s| s.replace("pw", "-"));

@@ -231,9 +231,8 @@ fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
         // hyper's own ceiling on a head (its ~400 KiB read buffer, or 100
         // fields): "message head is too large" (`is_parse_too_large` needs
         // hyper's server feature)
-        head_too_big |= inner
-            .downcast_ref::<hyper::Error>()
-            .is_some_and(|e| e.is_parse() && e.to_string().contains("too large"));
+        head_too_big |=
+            inner.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_parse() && e.to_string().contains("too large"));
         source = inner.source();
     }
     if head_too_big {
