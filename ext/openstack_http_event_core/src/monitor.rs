@@ -225,8 +225,8 @@ impl Monitor {
             Auth::Token(token) => shared.scrubber.add(token.expose()),
             Auth::Keystone(k) => shared.scrubber.add(k.password.expose()),
         }
-        if let Some(password) = config.proxy.as_ref().and_then(Url::password) {
-            shared.scrubber.add(&crate::scrub::percent_decode(password));
+        for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
+            shared.scrubber.add(&password);
         }
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {

@@ -200,6 +200,23 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The passwords of the proxies requests may go through: `http.proxy`, else
+/// the standard `*_PROXY` environment variables reqwest reads.
+pub fn proxy_passwords(configured: Option<&url::Url>) -> Vec<String> {
+    let from_env = || {
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(|text| url::Url::parse(&text).ok())
+            .collect::<Vec<_>>()
+    };
+    let urls = match configured {
+        Some(url) => vec![url.clone()],
+        None => from_env(),
+    };
+    urls.iter().filter_map(|u| u.password()).map(percent_decode).collect()
+}
+
 /// A URL's text (valid or not) with its userinfo hidden:
 /// `https://***@host/...`. Everything between the scheme and the last `@` is
 /// hidden, since a malformed URL's password may hold `/`, `?` or `#`.
@@ -274,6 +291,8 @@ mod tests {
         assert_eq!(hide_userinfo("https://user:pa/ss@host:5000/v3"), "https://***@host:5000/v3");
         assert_eq!(hide_userinfo("http//user:pw@host"), "***@host");
         assert_eq!(hide_userinfo("https://host/v3"), "https://host/v3");
+        let proxy = url::Url::parse("http://u:p%40ss%2Fword@proxy:3128").unwrap();
+        assert_eq!(proxy_passwords(Some(&proxy)), ["p@ss/word"]);
         assert_eq!(percent_decode("p%40ss%2"), "p@ss%2");
         assert_eq!(percent_decode("%C3%A9%zz"), "é%zz");
     }
