@@ -34,7 +34,7 @@ RSpec.describe "all_tenants and the caller's roles" do
     expect(ids(drain(mon))).to eq(%w[d1 d2])
     expect(event_requests).not_to be_empty
     expect(event_requests.map { |r| sent_all_tenants?(r) }).to all(be(false))
-    warning = /WARN -- : .*the token for project "demo" \(id #{service.project_id("demo")}\) has no admin role: reading only project "demo"/
+    warning = /WARN -- : .*the token for project "demo" \(id #{service.project_id("demo")}\) has no admin role: reading only that project's events/
     expect(io.string.scan(warning).size).to eq(1)
 
     service.add_events([panko_event("d3", "2026-01-01T00:00:04.000000", :project => service.project_id("demo"))])

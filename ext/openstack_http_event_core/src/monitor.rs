@@ -579,8 +579,8 @@ impl Monitor {
                     self.shared.log(
                         Level::Warn,
                         format!(
-                            "the token for project {project} has no admin role: reading only project {project}'s \
-                             events (Panko shows every project's only to an admin)"
+                            "the token for project {project} has no admin role: reading only that project's events \
+                             (Panko shows every project's events to an admin only; see http.all_tenants)"
                         ),
                     );
                 }
