@@ -128,5 +128,78 @@ RSpec.describe "Security" do
       secrets.each { |s| expect(haystack).not_to include(s) }
       expect(haystack).to include("authenticating again")
     end
+
+    # A Keystone or proxy that echoes the request body in a 400 hands the
+    # password back; a password with quotes, a backslash and non-ASCII is
+    # echoed JSON-escaped.
+    it "scrubs the password from an echoed request body in the log, stats[:last_error] and the exception" do
+      password = "S3cr\"et\\w\u00f6rd-42"
+      service.configure(:password => password)
+      io = StringIO.new
+      logger = Logger.new(io)
+      logger.level = Logger::DEBUG
+      opts = keystone_options
+      opts[:auth] = opts[:auth].merge(:password => password)
+      forms = [password, JSON.generate(password)[1..-2], JSON.generate(JSON.generate(password))[1..-2],
+               "S3cr", "wörd-42"]
+
+      service.faults({"path" => "keystone", "count" => 1, "echo" => true})
+      error = begin
+        OpenstackHTTPEventMonitor.verify!(:logger => logger, :http => opts)
+      rescue OpenstackHTTPEventMonitor::ProtocolError => e
+        e
+      end
+      expect(error).to be_a(OpenstackHTTPEventMonitor::ProtocolError)
+      expect(error.message).to match(/HTTP 400: Invalid input for request body: .*"password": ?"\[REDACTED\]"/)
+
+      service.faults({"path" => "keystone", "count" => 1, "echo" => true})
+      service.add_events([panko_event("after-echo", "2026-01-01T00:00:00.000000")])
+      mon = OpenstackHTTPEventMonitor.new(:logger => logger, :http => opts)
+      expect(ids(drain(mon))).to eq(%w[after-echo])
+      expect(mon.stats[:last_error]).to include("[REDACTED]")
+      expect(io.string).to match(/WARN -- : .*Invalid input for request body.*\[REDACTED\].*retrying/)
+
+      haystack = [error.message, error.full_message, mon.stats.inspect, io.string].join("\n")
+      forms.each { |form| expect(haystack).not_to include(form) }
+    end
+
+    it "scrubs the token from a 401 whose message names it" do
+      mon = monitor
+      expect(mon.verify!).to be(true)
+      token = service.tokens.last
+      body = JSON.generate({"error_message" => "token #{token} is not valid for this endpoint"})
+      service.faults({"path" => "events", "count" => 2, "status" => 401, "body" => body})
+      mon.start
+      error = begin
+        mon.each_batch { mon.stop }
+      rescue OpenstackHTTPEventMonitor::AuthenticationError => e
+        e
+      end
+      expect(error).to be_a(OpenstackHTTPEventMonitor::AuthenticationError)
+      expect(error.message).to include("token [REDACTED] is not valid")
+      expect([error.message, mon.stats[:last_error]].join).not_to include(token)
+
+      static = "tok-static-5551234"
+      service.configure(:require_auth => false)
+      service.faults({"path" => "events", "count" => 1, "status" => 401,
+                      "body" => JSON.generate({"error_message" => "unknown token #{static}"})})
+      expect { OpenstackHTTPEventMonitor.verify!(:http => {:url => service.url, :auth => {:type => :token, :token => static}}) }
+        .to raise_error(OpenstackHTTPEventMonitor::AuthenticationError) { |e|
+          expect(e.message).to include("unknown token [REDACTED]")
+          expect(e.message).not_to include(static)
+        }
+    end
+
+    it "shows a malformed URL with its userinfo hidden" do
+      io = StringIO.new
+      bad = "http://admin:hunter2-pw@127.0.0.1:99999/v2"
+      expect(OpenstackHTTPEventMonitor.available?(:logger => Logger.new(io), :http => {:url => bad})).to be(false)
+      expect(io.string).to include('http.url: "http://***@127.0.0.1:99999/v2" is not a URL')
+      opts = keystone_options
+      opts[:auth] = opts[:auth].merge(:url => "https://admin:hunter2-pw@keystone:5000/v3 ")
+      expect { OpenstackHTTPEventMonitor.new(:http => opts.merge(:url => "http//u:hunter2-pw@h/")) }
+        .to raise_error(OpenstackHTTPEventMonitor::ConfigurationError) { |e| expect(e.message).not_to include("hunter2") }
+      expect(io.string).not_to include("hunter2")
+    end
   end
 end

@@ -41,6 +41,31 @@ impl Body for CutShort {
     }
 }
 
+/// A 200 whose chunked body never ends: `[` then event after event, until
+/// the client goes away (or the look-alike's lifetime ends).
+struct Endless {
+    started: bool,
+    chunk: Bytes,
+}
+
+impl Endless {
+    fn new() -> Self {
+        let row = r#"{"message_id":"x","event_type":"compute.instance.exists","generated":"2026-01-01T00:00:00.000000","traits":[],"raw":{}},"#;
+        Endless { started: false, chunk: Bytes::from(row.repeat(64 * 1024 / row.len())) }
+    }
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let data = if self.started { self.chunk.clone() } else { Bytes::from_static(b"[") };
+        self.started = true;
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
 #[derive(Clone)]
 pub struct Settings {
     pub require_auth: bool,
@@ -50,6 +75,9 @@ pub struct Settings {
     pub catalog: Vec<String>,
     pub projects: Vec<String>,
     pub default_limit: usize,
+    /// Roles of the tokens issued: `admin`, else `member`; a non-admin's
+    /// `all_tenants` is a trait filter that matches nothing, as in Panko 10.
+    pub admin: bool,
 }
 
 impl Default for Settings {
@@ -62,6 +90,7 @@ impl Default for Settings {
             catalog: vec!["event".into()],
             projects: vec!["admin".into(), "services".into(), "demo".into()],
             default_limit: 100,
+            admin: true,
         }
     }
 }
@@ -70,6 +99,8 @@ struct Token {
     /// Project name for a scoped token.
     project: Option<String>,
     expires: Instant,
+    /// Whether it carries the admin role.
+    admin: bool,
 }
 
 #[derive(Clone)]
@@ -83,6 +114,15 @@ struct Fault {
     truncate: bool,
     body: Option<String>,
     reset: bool,
+    /// A 200 with a chunked body that never ends.
+    endless: bool,
+    /// The answer padded with whitespace to this many bytes (0: as is).
+    pad_bytes: usize,
+    /// An extra header of this many bytes (0: none).
+    head_bytes: usize,
+    /// A 400 whose error message echoes the request body, as a careless
+    /// Keystone or proxy would.
+    echo: bool,
 }
 
 struct State {
@@ -202,15 +242,15 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
         st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "status": 0}));
         st.requests.len() - 1
     };
+    let kind = if path.ends_with("/v2/events") {
+        "events"
+    } else if path.starts_with("/identity") || path.starts_with("/v3/") || path.starts_with("/v2.0/") {
+        "keystone"
+    } else {
+        "other"
+    };
     let fault = {
         let mut st = app.lock();
-        let kind = if path.ends_with("/v2/events") {
-            "events"
-        } else if path.starts_with("/identity") || path.starts_with("/v3/") || path.starts_with("/v2.0/") {
-            "keystone"
-        } else {
-            "other"
-        };
         match st.faults.front_mut() {
             Some(f) if f.path == "any" || f.path == kind => {
                 f.count = f.count.saturating_sub(1);
@@ -228,7 +268,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
             tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
         }
     }
-    let mut response = match fault {
+    let mut response = match &fault {
         Some(f) if f.reset => {
             // an error from the service makes hyper drop the connection unanswered
             set_status(&app, log_index, 0);
@@ -257,8 +297,31 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
             r
         }
         Some(f) if f.truncate => truncate(route(&app, &method, &path, &params, token.as_deref(), &body)).await,
+        Some(f) if f.echo => {
+            let echoed = format!("Invalid input for request body: {}", String::from_utf8_lossy(&body));
+            if kind == "keystone" {
+                json_reply(400, json!({"error": {"code": 400, "message": echoed, "title": "Bad Request"}}))
+            } else {
+                panko_error(400, &echoed)
+            }
+        }
+        Some(f) if f.endless => Response::builder()
+            .status(200)
+            .header("Content-Type", "application/json")
+            .body(Endless::new().boxed())
+            .unwrap_or_else(|_| Response::new(full(Bytes::new()))),
         _ => route(&app, &method, &path, &params, token.as_deref(), &body),
     };
+    if let Some(f) = &fault {
+        if f.pad_bytes > 0 {
+            response = pad(response, f.pad_bytes).await;
+        }
+        if f.head_bytes > 0 {
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&"p".repeat(f.head_bytes)) {
+                response.headers_mut().insert("X-Padding", v);
+            }
+        }
+    }
     set_status(&app, log_index, response.status().as_u16());
     response.headers_mut().insert("Connection", hyper::header::HeaderValue::from_static("keep-alive"));
     Ok(response)
@@ -268,6 +331,18 @@ fn set_status(app: &App, index: usize, status: u16) {
     if let Some(r) = app.lock().requests.get_mut(index) {
         r["status"] = json!(status);
     }
+}
+
+/// The same answer, its body followed by whitespace up to `size` bytes
+/// (still valid JSON).
+async fn pad(r: Reply, size: usize) -> Reply {
+    let (mut parts, body) = r.into_parts();
+    let mut bytes = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    if bytes.len() < size {
+        bytes.resize(size, b' ');
+    }
+    parts.headers.remove("Content-Length");
+    Response::from_parts(parts, full(bytes))
 }
 
 /// Sends the head with the full Content-Length, half the body, then drops
@@ -335,8 +410,11 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
     };
     let token = random_hex();
     let ttl = st.settings.token_ttl;
-    st.tokens
-        .insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    let admin = st.settings.admin;
+    st.tokens.insert(
+        token.clone(),
+        Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl), admin },
+    );
     let now = Utc::now();
     let domain = json!({"id": "default", "name": "Default"});
     let mut body = json!({"token": {
@@ -348,7 +426,8 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
     }});
     if let Some(p) = &project {
         body["token"]["project"] = json!({"id": project_id(p), "name": p, "domain": domain});
-        body["token"]["roles"] = json!([{"id": project_id("admin-role"), "name": "admin"}]);
+        let role = if admin { "admin" } else { "member" };
+        body["token"]["roles"] = json!([{"id": project_id(&format!("{role}-role")), "name": role}]);
         body["token"]["catalog"] = app.catalog(&st.settings.catalog);
     }
     let mut r = json_reply(201, body);
@@ -371,10 +450,15 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
     }
     let token = random_hex();
     let ttl = st.settings.token_ttl;
-    st.tokens
-        .insert(token.clone(), Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl) });
+    let admin = st.settings.admin;
+    st.tokens.insert(
+        token.clone(),
+        Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl), admin },
+    );
     let expires = (Utc::now() + chrono::Duration::seconds(ttl as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let user = json!({"id": project_id(&st.settings.username), "name": st.settings.username});
+    let role = if admin { "admin" } else { "member" };
+    let user = json!({"id": project_id(&st.settings.username), "name": st.settings.username,
+        "roles": [{"id": project_id(&format!("{role}-role")), "name": role}]});
     let Some(project) = project else {
         // unscoped: no tenant, no catalog
         return json_reply(
@@ -462,6 +546,12 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
         Ok(q) => q,
         Err(message) => return panko_error(400, &message),
     };
+    // Panko 10 honours all_tenants only from an admin; from anyone else it
+    // is a trait filter, and no event has that trait
+    let admin = token.and_then(|t| st.tokens.get(t)).is_none_or(|t| t.admin);
+    if query.all_tenants && !admin {
+        return reply(200, "[]");
+    }
     match st.store.page(&query, project.as_deref()) {
         Ok(page) => reply(200, page),
         Err(message) => panko_error(400, &message),
@@ -515,6 +605,10 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                     truncate: f["truncate"].as_bool().unwrap_or(false),
                     body: f["body"].as_str().map(str::to_owned),
                     reset: f["reset"].as_bool().unwrap_or(false),
+                    endless: f["endless"].as_bool().unwrap_or(false),
+                    pad_bytes: f["pad_bytes"].as_u64().unwrap_or(0) as usize,
+                    head_bytes: f["head_bytes"].as_u64().unwrap_or(0) as usize,
+                    echo: f["echo"].as_bool().unwrap_or(false),
                 });
             }
             json_reply(200, json!({"faults": st.faults.len()}))
@@ -532,6 +626,9 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             }
             if let Some(v) = input["default_limit"].as_u64() {
                 s.default_limit = v.max(1) as usize;
+            }
+            if let Some(v) = input["admin"].as_bool() {
+                s.admin = v;
             }
             let strings = |v: &Value| {
                 v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>())

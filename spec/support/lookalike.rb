@@ -90,13 +90,19 @@ class Lookalike
   end
 
   # Queues fault rules: path ("events", "keystone", "any"), count, status,
-  # retry_after, location, delay_ms, truncate, body, reset.
+  # retry_after, location, delay_ms, truncate, body, reset;
+  # endless: true (a 200 whose chunked body never ends),
+  # pad_bytes: N (the answer padded with whitespace to N bytes),
+  # head_bytes: N (an extra X-Padding header of N bytes),
+  # echo: true (a 400 whose error message echoes the request body).
   def faults(*rules)
     control(:post, "faults", rules)
   end
 
   # require_auth:, token_ttl:, password:, catalog: (service types),
-  # projects:, default_limit:
+  # projects:, default_limit:;
+  # admin: (false: tokens carry role "member", and all_tenants from them
+  # matches nothing, as in Panko 10)
   def configure(**opts)
     control(:post, "config", opts)
   end

@@ -272,11 +272,12 @@ impl<'a> Options<'a> {
         self.url_with(key, false)
     }
 
-    /// A proxy URL may carry `user:password@`; it never reaches a log.
+    /// A proxy URL may carry `user:password@`; it never reaches a log. A
+    /// message shows the URL with any userinfo hidden (`https://***@host`),
+    /// whether credentials are allowed or not, valid URL or not.
     fn url_with(&self, key: &str, credentials_allowed: bool) -> Result<Option<Url>> {
         let Some(text) = self.string(key)? else { return Ok(None) };
-        // the text is not echoed when credentials may be in it
-        let shown = if credentials_allowed { "the URL".to_owned() } else { format!("{text:?}") };
+        let shown = format!("{:?}", crate::scrub::hide_userinfo(&text));
         let url = Url::parse(&text).map_err(|e| Error::config(self.key(key), format!("{shown} is not a URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(Error::config(
@@ -553,6 +554,15 @@ mod tests {
             .unwrap()
             .proxy
             .is_some());
+        for bad in ["http//admin:hunter22@ks:5000/v3", "http://admin:hunter22@ks:99999/v3", "ftp://admin:hunter22@ks/"]
+        {
+            let e = err(json!({"url": bad}));
+            assert!(e.contains("http.url") && e.contains("***@ks") && !e.contains("hunter22"), "{e}");
+            let e = err(json!({"auth": {"type": "keystone", "url": bad, "username": "u", "password": "p"}}));
+            assert!(e.contains("http.auth.url") && !e.contains("hunter22"), "{e}");
+        }
+        let e = err(json!({"url": "http://x", "proxy": "http://u:hunter22@proxy:99999"}));
+        assert!(e.contains("http.proxy") && e.contains("\"http://***@proxy:99999\"") && !e.contains("hunter22"), "{e}");
         assert!(err(json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k"}}))
             .contains("http.auth.username"));
         assert!(err(json!({"url": "http://x", "auth": {"type": "token"}})).contains("http.auth.token"));

@@ -1,5 +1,6 @@
 //! The HTTP client: timeouts, TLS, redirects that never carry the token to
-//! another host, and the mapping of transport failures to typed errors.
+//! another host, caps on the response head and body, and the mapping of
+//! transport failures to typed errors.
 
 use std::time::Duration;
 
@@ -18,12 +19,20 @@ pub struct Http {
 
 #[derive(Clone)]
 struct Settings {
-    open_timeout: Duration,
-    read_timeout: Duration,
     verify: bool,
     ca: Vec<reqwest::Certificate>,
     identity: Option<reqwest::Identity>,
     proxy: Option<Url>,
+    caps: Caps,
+}
+
+/// What each request needs to know to stop waiting or reading.
+#[derive(Clone, Copy)]
+struct Caps {
+    open_timeout: Duration,
+    read_timeout: Duration,
+    max_response_bytes: u64,
+    max_header_bytes: u64,
 }
 
 /// A response read to its end.
@@ -64,12 +73,16 @@ impl Http {
             }
         };
         let settings = Settings {
-            open_timeout: config.open_timeout,
-            read_timeout: config.read_timeout,
             verify: config.tls.verify,
             ca,
             identity,
             proxy: config.proxy.clone(),
+            caps: Caps {
+                open_timeout: config.open_timeout,
+                read_timeout: config.read_timeout,
+                max_response_bytes: config.limits.max_response_bytes,
+                max_header_bytes: config.limits.max_header_bytes,
+            },
         };
         Ok(Http { client: build(&settings)?, pid: std::process::id(), settings })
     }
@@ -97,7 +110,7 @@ impl Http {
         if let Some(token) = token {
             request = request.header("X-Auth-Token", token);
         }
-        Ok(finish(url, request, self.settings.open_timeout, self.settings.read_timeout))
+        Ok(finish(url, request, self.settings.caps))
     }
 
     pub async fn post_json(&mut self, url: Url, body: Vec<u8>) -> Result<Reply> {
@@ -107,24 +120,67 @@ impl Http {
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .body(body);
-        finish(url, request, self.settings.open_timeout, self.settings.read_timeout).await
+        finish(url, request, self.settings.caps).await
     }
 }
 
-async fn finish(url: Url, request: reqwest::RequestBuilder, open: Duration, read: Duration) -> Result<Reply> {
+/// Sends the request and reads the answer within the caps: a head over
+/// `max_header_bytes` or a body over `max_response_bytes` ends the request
+/// with [`Error::TooLarge`]. The body is read chunk by chunk and never held
+/// beyond the cap.
+async fn finish(url: Url, request: reqwest::RequestBuilder, s: Caps) -> Result<Reply> {
     let shown = redact(&url);
-    let response: Response = request.send().await.map_err(|e| transport_error(&shown, e, open, read))?;
+    let fail = |e| transport_error(&shown, e, &s);
+    let mut response: Response = request.send().await.map_err(fail)?;
     let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport_error(&shown, e, open, read))?;
-    Ok(Reply { status, headers, body: body.to_vec() })
+    let head = head_size(&response);
+    if head > s.max_header_bytes {
+        return Err(head_too_large(&shown, s.max_header_bytes, &format!("the head has {head} bytes")));
+    }
+    let cap = s.max_response_bytes;
+    let too_long = |what: String| Error::TooLarge {
+        url: shown.clone(),
+        option: "http.max_response_bytes",
+        limit: cap,
+        message: format!("{what}; the request was abandoned (raise http.max_response_bytes, or lower http.page_size)"),
+    };
+    if let Some(length) = response.content_length().filter(|n| *n > cap) {
+        return Err(too_long(format!("Content-Length is {length} bytes")));
+    }
+    // pre-sized from Content-Length, never beyond the cap
+    let expected = response.content_length().unwrap_or(0).min(cap);
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(fail)? {
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Err(too_long(format!("the body grew past {cap} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply { status, headers, body })
+}
+
+/// The response head's size as sent: status line, and `name: value\r\n`
+/// per header.
+fn head_size(response: &Response) -> u64 {
+    let fields: usize = response.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    ("HTTP/1.1 200 OK\r\n\r\n".len() + fields) as u64
+}
+
+fn head_too_large(url: &str, cap: u64, what: &str) -> Error {
+    Error::TooLarge {
+        url: url.to_owned(),
+        option: "http.max_header_bytes",
+        limit: cap,
+        message: format!("{what}; the request was abandoned (raise http.max_header_bytes)"),
+    }
 }
 
 fn build(s: &Settings) -> Result<Client> {
     let mut builder = Client::builder()
-        .connect_timeout(s.open_timeout)
-        .read_timeout(s.read_timeout)
-        .timeout(s.open_timeout + s.read_timeout)
+        .connect_timeout(s.caps.open_timeout)
+        .read_timeout(s.caps.read_timeout)
+        .timeout(s.caps.open_timeout + s.caps.read_timeout)
         .user_agent(concat!("openstack_http_event_monitor/", env!("CARGO_PKG_VERSION")))
         .redirect(redirect::Policy::custom(same_host_only))
         .danger_accept_invalid_certs(!s.verify);
@@ -164,18 +220,27 @@ pub fn redact(url: &Url) -> String {
     shown.to_string()
 }
 
-fn transport_error(url: &str, error: reqwest::Error, open: Duration, read: Duration) -> Error {
+fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
     let error = error.without_url();
     let mut detail = error.to_string();
+    let mut head_too_big = false;
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {
         detail.push_str(": ");
         detail.push_str(&inner.to_string());
+        // hyper's own ceiling on a head (its ~400 KiB read buffer, or 100
+        // fields): "message head is too large" (`is_parse_too_large` needs
+        // hyper's server feature)
+        head_too_big |=
+            inner.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_parse() && e.to_string().contains("too large"));
         source = inner.source();
+    }
+    if head_too_big {
+        return head_too_large(url, s.max_header_bytes, "the head is too large for the HTTP parser");
     }
     let lower = detail.to_ascii_lowercase();
     if error.is_timeout() {
-        let after = if error.is_connect() { open } else { read };
+        let after = if error.is_connect() { s.open_timeout } else { s.read_timeout };
         return Error::Timeout { url: url.to_owned(), after };
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {

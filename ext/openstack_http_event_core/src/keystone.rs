@@ -8,6 +8,7 @@ use url::Url;
 use crate::config::{Interface, KeystoneAuth, KeystoneVersion};
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
+use crate::scrub::Scrubber;
 use crate::secret::Secret;
 
 /// Service types that serve Panko's v2 events API, in order of preference:
@@ -19,8 +20,22 @@ pub struct Token {
     pub value: Secret,
     pub expires_at: Option<DateTime<Utc>>,
     pub catalog: Vec<Service>,
-    /// The project the token is scoped to.
+    /// The name of the project the token is scoped to.
     pub project: Option<String>,
+    /// That project's id, when Keystone names it.
+    pub project_id: Option<String>,
+    /// The names of the roles the token carries (v3 `token.roles`, v2.0
+    /// `access.user.roles`).
+    pub roles: Vec<String>,
+}
+
+impl Token {
+    /// Whether the token carries the admin role, which Panko requires for
+    /// `all_tenants` (from anyone else it is an ordinary trait filter that
+    /// matches nothing).
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r.eq_ignore_ascii_case("admin"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +68,19 @@ struct TokenFields {
     expires_at: Option<String>,
     #[serde(default)]
     catalog: Vec<Service>,
+    #[serde(default)]
+    roles: Vec<Named>,
+    #[serde(default)]
+    project: Option<Named>,
+}
+
+/// A role or project: `{"id", "name"}`, either possibly missing.
+#[derive(Deserialize)]
+struct Named {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// `POST /v3/auth/tokens` with the password method; scoped to `project`,
@@ -100,11 +128,13 @@ pub fn tokens_url(auth: &KeystoneAuth) -> Url {
 /// Authenticates and returns a project-scoped token with its catalog. With
 /// no project configured, picks one as ManageIQ does: `admin` when the user
 /// can reach it, else the first reachable project other than `services`.
-pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth) -> Result<Token> {
+/// Each token obtained goes into `scrubber` before it is used.
+pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth, scrubber: &Scrubber) -> Result<Token> {
     let project = match &auth.project_name {
         Some(p) => p.clone(),
         None => {
             let unscoped = token(http, auth, None).await?;
+            scrubber.add_token(unscoped.value.expose());
             let names = projects(http, auth, &unscoped.value).await?;
             choose_project(&names).ok_or_else(|| Error::Authentication {
                 url: http::redact(&tokens_url(auth)),
@@ -112,7 +142,9 @@ pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth) -> Result<Token>
             })?
         }
     };
-    token(http, auth, Some(&project)).await
+    let token = token(http, auth, Some(&project)).await?;
+    scrubber.add_token(token.value.expose());
+    Ok(token)
 }
 
 /// ManageIQ's choice: `admin` if reachable, else the first that is not
@@ -157,7 +189,7 @@ async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> R
         }
     }
     let parse_error = |e: serde_json::Error| Error::Parse { url: shown.clone(), message: format!("token body: {e}") };
-    let (value, expires_at, catalog) = match auth.version {
+    let (value, expires_at, catalog, roles, scope) = match auth.version {
         KeystoneVersion::V3 => {
             let value = reply
                 .headers
@@ -169,17 +201,26 @@ async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> R
                     message: "no X-Subject-Token header in the answer".into(),
                 })?
                 .to_owned();
-            let parsed: TokenBody = serde_json::from_slice(&reply.body).map_err(parse_error)?;
-            (value, parsed.token.expires_at, parsed.token.catalog)
+            let t = serde_json::from_slice::<TokenBody>(&reply.body).map_err(parse_error)?.token;
+            (value, t.expires_at, t.catalog, t.roles, t.project)
         }
         KeystoneVersion::V2 => {
-            let parsed: V2Body = serde_json::from_slice(&reply.body).map_err(parse_error)?;
-            let catalog = parsed.access.service_catalog.into_iter().map(V2Service::into_service).collect();
-            (parsed.access.token.id, parsed.access.token.expires, catalog)
+            let access = serde_json::from_slice::<V2Body>(&reply.body).map_err(parse_error)?.access;
+            let catalog = access.service_catalog.into_iter().map(V2Service::into_service).collect();
+            let roles = access.user.map(|u| u.roles).unwrap_or_default();
+            (access.token.id, access.token.expires, catalog, roles, access.token.tenant)
         }
     };
     let expires_at = expires_at.as_deref().and_then(parse_expiry);
-    Ok(Token { value: Secret::new(value), expires_at, catalog, project: project.map(str::to_owned) })
+    let (project_id, project_name) = scope.map_or((None, None), |p| (p.id, p.name));
+    Ok(Token {
+        value: Secret::new(value),
+        expires_at,
+        catalog,
+        project: project_name.or_else(|| project.map(str::to_owned)),
+        project_id,
+        roles: roles.into_iter().filter_map(|r| r.name).collect(),
+    })
 }
 
 fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
@@ -228,6 +269,8 @@ struct V2Access {
     token: V2Token,
     #[serde(default, rename = "serviceCatalog")]
     service_catalog: Vec<V2Service>,
+    #[serde(default)]
+    user: Option<V2User>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +278,14 @@ struct V2Token {
     id: String,
     #[serde(default)]
     expires: Option<String>,
+    #[serde(default)]
+    tenant: Option<Named>,
+}
+
+#[derive(Deserialize)]
+struct V2User {
+    #[serde(default)]
+    roles: Vec<Named>,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +395,36 @@ mod tests {
         assert_eq!(find_event_service(&c, Interface::Internal, None).unwrap().as_str(), "http://panko-int:8977/");
         let only_metering = vec![c[0].clone()];
         assert_eq!(find_event_service(&only_metering, Interface::Public, None).unwrap().as_str(), "http://ceilo:8777/");
+    }
+
+    #[test]
+    fn roles_and_project_from_v3_and_v2_bodies() {
+        let v3: TokenBody = serde_json::from_str(
+            r#"{"token": {"roles": [{"id": "1", "name": "reader"}, {"id": "2", "name": "Admin"}],
+                "project": {"id": "p1", "name": "demo", "domain": {"id": "default"}}}}"#,
+        )
+        .unwrap();
+        let names: Vec<String> = v3.token.roles.into_iter().filter_map(|r| r.name).collect();
+        assert_eq!(names, ["reader", "Admin"]);
+        assert_eq!(v3.token.project.and_then(|p| p.id).as_deref(), Some("p1"));
+        let v2: V2Body = serde_json::from_str(
+            r#"{"access": {"token": {"id": "t", "tenant": {"id": "p2", "name": "demo"}},
+                "user": {"name": "u", "roles": [{"name": "member"}]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(v2.access.token.tenant.and_then(|p| p.name).as_deref(), Some("demo"));
+        assert_eq!(v2.access.user.unwrap().roles[0].name.as_deref(), Some("member"));
+        let token = |roles: &[&str]| Token {
+            value: Secret::new("t"),
+            expires_at: None,
+            catalog: Vec::new(),
+            project: None,
+            project_id: None,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        assert!(token(&["member", "ADMIN"]).is_admin());
+        assert!(!token(&["member", "admin_of_nothing"]).is_admin());
+        assert!(!token(&[]).is_admin());
     }
 
     #[test]

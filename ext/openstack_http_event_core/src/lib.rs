@@ -19,6 +19,7 @@ pub mod keystone;
 pub mod monitor;
 pub mod panko;
 pub mod runtime;
+pub mod scrub;
 pub mod secret;
 pub mod timestamp;
 

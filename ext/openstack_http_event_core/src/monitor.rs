@@ -20,6 +20,7 @@ use crate::event::{self, Event, Page};
 use crate::http::{self, Http, Reply};
 use crate::keystone;
 use crate::panko::Query;
+use crate::scrub::Scrubber;
 use crate::timestamp;
 
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -76,6 +77,8 @@ pub struct Shared {
     stop: watch::Sender<bool>,
     stats: Mutex<Stats>,
     logs: Mutex<VecDeque<(Level, String)>>,
+    /// Every secret the monitor holds; scrubbed from logs, stats and errors.
+    scrubber: Scrubber,
 }
 
 impl Shared {
@@ -84,6 +87,7 @@ impl Shared {
             stop: watch::Sender::new(false),
             stats: Mutex::new(Stats::default()),
             logs: Mutex::new(VecDeque::new()),
+            scrubber: Scrubber::new(),
         }
     }
 
@@ -130,7 +134,14 @@ impl Shared {
         self.lock_stats().events += n;
     }
 
+    /// The error with the monitor's secrets scrubbed from its texts: every
+    /// error that leaves the core goes through here.
+    pub fn scrub_error(&self, error: Error) -> Error {
+        self.scrubber.scrub_error(error)
+    }
+
     fn log(&self, level: Level, message: String) {
+        let message = self.scrubber.scrub(&message);
         let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
         if logs.len() >= LOG_CAPACITY {
             logs.pop_front();
@@ -144,6 +155,11 @@ struct Session {
     token: Option<crate::secret::Secret>,
     expires_at: Option<DateTime<Utc>>,
     keystone: bool,
+    /// Whether the Keystone token carries the admin role; `None` for
+    /// other auth types, whose roles are unknown.
+    admin: Option<bool>,
+    /// The token's project, as `"name" (id …)`, for messages.
+    project: String,
 }
 
 /// What an events request came to, short of a failure.
@@ -205,6 +221,9 @@ pub struct Monitor {
     /// a task of its parent's runtime.
     pid: u32,
     shared: Arc<Shared>,
+    /// Whether the warning that a non-admin token reads only its own
+    /// project was logged.
+    warned_own_project: bool,
 }
 
 impl Drop for Monitor {
@@ -223,6 +242,14 @@ impl Monitor {
     pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Self> {
         let http = Http::new(&config)?;
         let cursor = Cursor::new(config.since, config.backread);
+        match &config.auth {
+            Auth::None => {}
+            Auth::Token(token) => shared.scrubber.add(token.expose()),
+            Auth::Keystone(k) => shared.scrubber.add(k.password.expose()),
+        }
+        for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
+            shared.scrubber.add(&password);
+        }
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {
             config,
@@ -236,6 +263,7 @@ impl Monitor {
             prefetch: None,
             pid: std::process::id(),
             shared,
+            warned_own_project: false,
         })
     }
 
@@ -275,11 +303,12 @@ impl Monitor {
             std::mem::forget(self.prefetch.take());
             self.pid = std::process::id();
         }
-        tokio::select! {
+        let result = tokio::select! {
             biased;
             _ = shared.stopped() => Ok(None),
             batch = self.poll() => batch.map(Some),
-        }
+        };
+        result.map_err(|e| shared.scrub_error(e))
     }
 
     async fn poll(&mut self) -> Result<Vec<Event>> {
@@ -292,7 +321,8 @@ impl Monitor {
                 Some(d) => d.floor,
                 None => self.cursor.floor(),
             },
-            all_tenants: self.all_tenants(),
+            // provisional before the first session; `fetch` decides again
+            all_tenants: self.all_tenants().unwrap_or(false),
             limit: self.config.page_size,
             marker: self.drain.as_ref().map(|d| d.marker.clone()),
         };
@@ -304,7 +334,12 @@ impl Monitor {
                 let events = self.admit(page, &query, full);
                 self.not_before = match &self.drain {
                     Some(drain) => {
-                        let next = Query { floor: drain.floor, marker: Some(drain.marker.clone()), ..query };
+                        let next = Query {
+                            floor: drain.floor,
+                            marker: Some(drain.marker.clone()),
+                            all_tenants: self.all_tenants().unwrap_or(query.all_tenants),
+                            ..query
+                        };
                         self.start_prefetch(next);
                         None
                     }
@@ -372,7 +407,7 @@ impl Monitor {
     fn record_error(&self, error: &Error) {
         let mut stats = self.shared.lock_stats();
         stats.errors += 1;
-        stats.last_error = Some(error.to_string());
+        stats.last_error = Some(self.shared.scrubber.scrub(&error.to_string()));
     }
 
     fn backoff(&mut self, asked: Option<Duration>) -> Duration {
@@ -387,22 +422,42 @@ impl Monitor {
         }
     }
 
-    /// Whether queries ask for every project's events.
-    fn all_tenants(&self) -> bool {
-        match self.config.all_tenants {
-            AllTenants::Always => true,
-            AllTenants::Never => false,
+    /// Whether queries ask for every project's events. Panko honours
+    /// `all_tenants` only from a token with the admin role; from anyone else
+    /// it is a trait filter that matches nothing (an empty answer, no error),
+    /// so with Keystone it is sent only when the token is an admin's.
+    /// Before a session exists the answer is provisional.
+    fn all_tenants(&self) -> Result<bool> {
+        let admin = self.session.as_ref().and_then(|s| s.admin);
+        match (self.config.all_tenants, admin) {
+            (AllTenants::Never, _) => Ok(false),
+            (AllTenants::Always, Some(false)) => {
+                let project = self.session.as_ref().map_or("", |s| s.project.as_str());
+                Err(Error::config(
+                    "http.all_tenants",
+                    format!(
+                        "is true, but the Keystone token for project {project} has no admin role, and Panko \
+                         ignores all_tenants from a non-admin (it answers an empty list); give the user the \
+                         admin role, or set http.all_tenants to :auto to read only that project's events"
+                    ),
+                ))
+            }
+            (AllTenants::Always, _) => Ok(true),
             // Keystone v2 tokens make Panko reject all_tenants (ManageIQ
             // sends it only with v3)
-            AllTenants::Auto => !matches!(&self.config.auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2),
+            (AllTenants::Auto, _) if matches!(&self.config.auth, Auth::Keystone(k) if k.version == KeystoneVersion::V2) => {
+                Ok(false)
+            }
+            (AllTenants::Auto, admin) => Ok(admin != Some(false)),
         }
     }
 
     /// Checks that the service can be reached and answers an events query:
     /// authenticates, finds the endpoint and asks for one event.
     pub async fn check(&mut self) -> Result<()> {
-        let query = Query { floor: None, all_tenants: self.all_tenants(), limit: 1, marker: None };
-        self.fetch(&query).await.map(|_| ())
+        let query = Query { floor: None, all_tenants: self.all_tenants().unwrap_or(false), limit: 1, marker: None };
+        let result = self.fetch(&query).await.map(|_| ());
+        result.map_err(|e| self.shared.scrub_error(e))
     }
 
     /// One page for `query`: the prefetched answer when it matches, else a
@@ -429,6 +484,8 @@ impl Monitor {
         }
         loop {
             let fresh_token = self.ensure_session().await?;
+            // the session's roles decide all_tenants
+            let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
             let (request, shown, keystone) = self.start_request(query)?;
             match request_page(request, shown.clone(), self.config.limits.max_nesting).await? {
                 Answer::Page(page) => return Ok(page),
@@ -500,6 +557,8 @@ impl Monitor {
                 },
                 expires_at: None,
                 keystone: false,
+                admin: None,
+                project: String::new(),
             },
             Auth::Keystone(auth) => {
                 let auth = auth.clone();
@@ -519,7 +578,7 @@ impl Monitor {
                     stats.requests += 1;
                     stats.authentications += 1;
                 }
-                let token = keystone::authenticate(&mut self.http, &auth).await?;
+                let token = keystone::authenticate(&mut self.http, &auth, &self.shared.scrubber).await?;
                 let endpoint = match &self.config.url {
                     Some(url) => url.clone(),
                     None => {
@@ -528,7 +587,32 @@ impl Monitor {
                         url
                     }
                 };
-                Session { endpoint, token: Some(token.value), expires_at: token.expires_at, keystone: true }
+                let project = format!(
+                    "{:?} (id {})",
+                    token.project.as_deref().unwrap_or("?"),
+                    token.project_id.as_deref().unwrap_or("?")
+                );
+                // a token body without roles (not seen from a real Keystone)
+                // leaves them unknown, as with the other auth types
+                let admin = (!token.roles.is_empty()).then(|| token.is_admin());
+                if admin == Some(false) && self.config.all_tenants == AllTenants::Auto && !self.warned_own_project {
+                    self.warned_own_project = true;
+                    self.shared.log(
+                        Level::Warn,
+                        format!(
+                            "the token for project {project} has no admin role: reading only that project's events \
+                             (Panko shows every project's events to an admin only; see http.all_tenants)"
+                        ),
+                    );
+                }
+                Session {
+                    endpoint,
+                    token: Some(token.value),
+                    expires_at: token.expires_at,
+                    keystone: true,
+                    admin,
+                    project,
+                }
             }
         };
         self.session = Some(session);
