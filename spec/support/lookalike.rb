@@ -96,7 +96,11 @@ class Lookalike
   end
 
   # require_auth:, token_ttl:, password:, catalog: (service types),
-  # projects:, default_limit:
+  # projects:, default_limit:; and how it pages, to play services other
+  # than Panko: ignore_marker: true (serves every page as if no marker was
+  # sent), reject_marker: true (400 "Unknown argument: \"marker\"", as a
+  # WSME service such as Ceilometer's own v2 events API answers), max_limit:
+  # N (at most N rows per page whatever limit asks; 0 lifts it).
   def configure(**opts)
     control(:post, "config", opts)
   end

@@ -6,6 +6,8 @@
 //! rows into the events ManageIQ expects. The magnus binding in
 //! `ext/openstack_http_event_monitor` drives it without the GVL.
 
+pub mod backoff;
+pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod error;
@@ -14,6 +16,7 @@ pub mod filter;
 pub mod http;
 pub mod keystone;
 pub mod monitor;
+pub mod paging;
 pub mod panko;
 pub mod runtime;
 pub mod secret;

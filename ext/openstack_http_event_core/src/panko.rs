@@ -7,7 +7,7 @@ use crate::timestamp;
 
 /// One `GET /v2/events`. Sort is left to the service's default,
 /// (`generated`, `message_id`) ascending, which `marker` pages on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
     /// `start_timestamp ge floor`; none on a first poll without a start.
     pub floor: Option<NaiveDateTime>,

@@ -123,6 +123,7 @@ impl Native {
             filtered,
             skipped,
             errors,
+            unreadable,
             retries,
             authentications,
             last_error,
@@ -137,6 +138,7 @@ impl Native {
             ("filtered", filtered),
             ("skipped", skipped),
             ("errors", errors),
+            ("unreadable", unreadable),
             ("retries", retries),
             ("authentications", authentications),
         ] {
