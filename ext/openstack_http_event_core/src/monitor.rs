@@ -30,6 +30,8 @@ const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 const LOG_CAPACITY: usize = 1000;
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
+/// The longest error message (which quotes the service) put in a log line.
+const ERROR_SHOWN_CHARS: usize = 500;
 /// Failures in a row past which a retried failure is logged as an error.
 const FAILURES_BEFORE_ERROR: u32 = 10;
 
@@ -304,7 +306,10 @@ impl Monitor {
                 // timestamp from now on, and ask again at once
                 self.shared.log(
                     Level::Warn,
-                    format!("{error}; the service does not take marker: paging by timestamp only from now on"),
+                    format!(
+                        "{}; the service does not take marker: paging by timestamp only from now on",
+                        clip_at(&error.to_string(), ERROR_SHOWN_CHARS)
+                    ),
                 );
                 let notices = self.paging.marker_rejected();
                 self.report(notices);
@@ -330,7 +335,14 @@ impl Monitor {
                 n if n < FAILURES_BEFORE_ERROR => (Level::Warn, format!(" ({n} failures in a row)")),
                 n => (Level::Error, format!(" ({n} failures in a row)")),
             };
-            self.shared.log(level, format!("{error}{in_a_row}; retrying in {:.1}s", wait.as_secs_f64()));
+            self.shared.log(
+                level,
+                format!(
+                    "{}{in_a_row}; retrying in {:.1}s",
+                    clip_at(&error.to_string(), ERROR_SHOWN_CHARS),
+                    wait.as_secs_f64()
+                ),
+            );
             self.not_before = Some(Instant::now() + wait);
             return Ok(Vec::new());
         }
@@ -609,8 +621,109 @@ fn new_cursor(config: &Config, since: Option<NaiveDateTime>) -> Cursor {
 
 /// Service text cut to a length fit for a log line.
 fn clip(text: &str) -> String {
-    match text.char_indices().nth(SHOWN_CHARS) {
+    clip_at(text, SHOWN_CHARS)
+}
+
+fn clip_at(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
         Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A real HTTP server on 127.0.0.1 that answers each request with the
+    /// next body (200, with `headers`), then `[]`.
+    fn serve(headers: &'static str, bodies: Vec<String>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let mut bodies = bodies.into_iter();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = bodies.next().unwrap_or_else(|| "[]".into());
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn monitor(url: &str) -> Monitor {
+        let config = Config::from_value(&serde_json::json!({"url": url, "poll_interval": 0})).unwrap();
+        Monitor::new(config).unwrap()
+    }
+
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    fn row(id: &str, generated: &str) -> String {
+        format!(r#"{{"message_id":"{id}","event_type":"e","generated":"{generated}","traits":[]}}"#)
+    }
+
+    #[test]
+    fn events_count_when_delivered_not_when_fetched() {
+        let page = format!("[{},{}]", row("a", "2026-01-01T00:00:00"), row("b", "2026-01-01T00:00:01"));
+        let mut m = monitor(&serve("", vec![page]));
+        let shared = m.shared();
+        let batch = block_on(m.next_batch()).unwrap().unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(shared.stats().events, 0, "fetched, not yet delivered");
+        shared.count_delivered(2);
+        assert_eq!(shared.stats().events, 2);
+        m.not_before = None;
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+        assert_eq!(shared.stats().events, 2);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_an_error_after_ten_failures_in_a_row() {
+        let mut m = monitor(&serve("", vec!["<html>proxy error</html>".into(); 12]));
+        let shared = m.shared();
+        let mut levels = Vec::new();
+        for _ in 0..12 {
+            m.not_before = None; // skip the back-off wait, not the counting
+            assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+            let retried: Vec<_> = shared.drain_logs().into_iter().filter(|(_, l)| l.contains("retrying in")).collect();
+            assert_eq!(retried.len(), 1);
+            levels.push(retried[0].clone());
+        }
+        assert!(levels[..9].iter().all(|(level, _)| *level == Level::Warn), "{levels:?}");
+        assert!(levels[9..].iter().all(|(level, _)| *level == Level::Error), "{levels:?}");
+        assert!(levels[0].1.contains("unparseable") && !levels[0].1.contains("in a row"));
+        assert!(levels[9].1.contains("(10 failures in a row)"), "{}", levels[9].1);
+        assert_eq!(m.failures, 12);
+        assert_eq!(shared.stats().errors, 12);
+    }
+
+    #[test]
+    fn the_cursor_stays_within_the_skew_of_the_services_date_header() {
+        // the service's clock says 2015: a 2026 event is far ahead of it
+        let page = format!("[{},{}]", row("then", "2015-10-21T07:27:00"), row("ahead", "2026-01-01T00:00:00"));
+        let mut m = monitor(&serve("Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n", vec![page]));
+        let shared = m.shared();
+        let batch = block_on(m.next_batch()).unwrap().unwrap();
+        assert_eq!(batch.iter().map(|e| e.message_id.as_str()).collect::<Vec<_>>(), vec!["then", "ahead"]);
+        assert_eq!(shared.stats().cursor.as_deref(), Some("2015-10-21T07:27:00.000000"));
+        let warned: Vec<_> = shared.drain_logs().into_iter().filter(|(l, _)| *l == Level::Warn).collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].1.contains("ahead generated 2026-01-01T00:00:00"), "{}", warned[0].1);
     }
 }
