@@ -162,7 +162,7 @@ class OpenstackHTTPEventMonitor
 
   # Counters since the monitor was created.
   # @return [Hash{Symbol => Object}] :polls, :requests, :events,
-  #   :duplicates_dropped, :filtered, :skipped, :errors, :retries,
+  #   :duplicates_dropped, :filtered, :skipped, :unreadable, :errors, :retries,
   #   :authentications, :last_error, :cursor, :undelivered; :events counts
   #   delivered events (the block returned)
   def stats

@@ -78,6 +78,14 @@ pub struct Settings {
     /// Roles of the tokens issued: `admin`, else `member`; a non-admin's
     /// `all_tenants` is a trait filter that matches nothing, as in Panko 10.
     pub admin: bool,
+    /// How it pages, to play services other than Panko:
+    /// serve every page as if no `marker` was sent,
+    pub ignore_marker: bool,
+    /// answer 400 to any request carrying `marker` (Ceilometer's own v2
+    /// events API has no such argument),
+    pub reject_marker: bool,
+    /// and hold every page to at most this many rows whatever `limit` asks.
+    pub max_limit: Option<usize>,
 }
 
 impl Default for Settings {
@@ -91,6 +99,9 @@ impl Default for Settings {
             projects: vec!["admin".into(), "services".into(), "demo".into()],
             default_limit: 100,
             admin: true,
+            ignore_marker: false,
+            reject_marker: false,
+            max_limit: None,
         }
     }
 }
@@ -540,9 +551,17 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
         }
     }
     let limit = params.iter().find(|(k, _)| k == "limit").map(|(_, v)| v.as_str());
-    let marker = params.iter().find(|(k, _)| k == "marker").map(|(_, v)| v.clone());
+    let mut marker = params.iter().find(|(k, _)| k == "marker").map(|(_, v)| v.clone());
+    if marker.is_some() && st.settings.reject_marker {
+        // what a WSME service (Ceilometer's v2 API) says of an argument it does not know
+        let fault = json!({"faultcode": "Client", "faultstring": "Unknown argument: \"marker\"", "debuginfo": null});
+        return panko_error(400, &fault.to_string());
+    }
+    if st.settings.ignore_marker {
+        marker = None;
+    }
     let default_limit = st.settings.default_limit;
-    let query = match Query::build(filters, limit, marker, default_limit) {
+    let mut query = match Query::build(filters, limit, marker, default_limit) {
         Ok(q) => q,
         Err(message) => return panko_error(400, &message),
     };
@@ -551,6 +570,9 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
     let admin = token.and_then(|t| st.tokens.get(t)).is_none_or(|t| t.admin);
     if query.all_tenants && !admin {
         return reply(200, "[]");
+    }
+    if let Some(max) = st.settings.max_limit {
+        query.limit = query.limit.min(max);
     }
     match st.store.page(&query, project.as_deref()) {
         Ok(page) => reply(200, page),
@@ -629,6 +651,17 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             }
             if let Some(v) = input["admin"].as_bool() {
                 s.admin = v;
+            }
+            // paging dialect
+            if let Some(v) = input["ignore_marker"].as_bool() {
+                s.ignore_marker = v;
+            }
+            if let Some(v) = input["reject_marker"].as_bool() {
+                s.reject_marker = v;
+            }
+            match &input["max_limit"] {
+                Value::Null => {}
+                v => s.max_limit = v.as_u64().filter(|n| *n > 0).map(|n| n as usize),
             }
             let strings = |v: &Value| {
                 v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>())

@@ -102,7 +102,11 @@ class Lookalike
   # require_auth:, token_ttl:, password:, catalog: (service types),
   # projects:, default_limit:;
   # admin: (false: tokens carry role "member", and all_tenants from them
-  # matches nothing, as in Panko 10)
+  # matches nothing, as in Panko 10); and how it pages, to play services other
+  # than Panko: ignore_marker: true (serves every page as if no marker was
+  # sent), reject_marker: true (400 "Unknown argument: \"marker\"", as a
+  # WSME service such as Ceilometer's own v2 events API answers), max_limit:
+  # N (at most N rows per page whatever limit asks; 0 lifts it).
   def configure(**opts)
     control(:post, "config", opts)
   end

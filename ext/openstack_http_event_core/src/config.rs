@@ -15,6 +15,8 @@ use crate::timestamp;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 10_000;
+/// The highest `http.max_page_size` accepted.
+pub const LARGEST_PAGE_SIZE: u64 = 1_000_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_HEADER_BYTES: u64 = 64 * 1024;
 pub const DEFAULT_MAX_REMEMBERED_IDS: u64 = 1_000_000;
@@ -73,6 +75,9 @@ pub struct Limits {
     /// Nesting depth of a value inside a row (`http.max_nesting`); a deeper
     /// row is skipped.
     pub max_nesting: usize,
+    /// The largest `limit` asked for when a service without a working
+    /// `marker` serves full pages of one timestamp (`http.max_page_size`).
+    pub max_page_size: u32,
 }
 
 impl Default for Limits {
@@ -84,6 +89,7 @@ impl Default for Limits {
             max_remembered_ids: DEFAULT_MAX_REMEMBERED_IDS as usize,
             max_remembered_skipped: DEFAULT_MAX_REMEMBERED_SKIPPED as usize,
             max_nesting: DEFAULT_MAX_NESTING as usize,
+            max_page_size: MAX_PAGE_SIZE,
         }
     }
 }
@@ -168,6 +174,7 @@ const KEYS: &[&str] = &[
     "max_remembered_ids",
     "max_remembered_skipped",
     "max_nesting",
+    "max_page_size",
 ];
 
 const AUTH_KEYS: &[&str] = &[
@@ -370,6 +377,13 @@ impl Config {
             (None, Some(_)) => return Err(Error::config("http.client_cert", "is required with http.client_key")),
         };
         let proxy = o.url_with("proxy", true)?;
+        let max_page_size = o.count("max_page_size", MAX_PAGE_SIZE as u64, 1, LARGEST_PAGE_SIZE)? as u32;
+        if max_page_size < page_size {
+            return Err(Error::config(
+                "http.max_page_size",
+                format!("must be at least http.page_size ({page_size}), got {max_page_size}"),
+            ));
+        }
         Ok(Config {
             url,
             auth,
@@ -391,6 +405,7 @@ impl Config {
                 max_remembered_skipped: o.count("max_remembered_skipped", DEFAULT_MAX_REMEMBERED_SKIPPED, 1, 1 << 32)?
                     as usize,
                 max_nesting: o.count("max_nesting", DEFAULT_MAX_NESTING, 1, 10_000)? as usize,
+                max_page_size,
             },
         })
     }
@@ -545,6 +560,12 @@ mod tests {
         assert!(err(json!({"url": "http://x", "max_response_bytes": 10})).contains("http.max_response_bytes"));
         assert!(err(json!({"url": "http://x", "max_clock_skew": -1})).contains("http.max_clock_skew"));
         assert!(err(json!({"url": "http://x", "max_nesting": 0})).contains("http.max_nesting"));
+        assert!(err(json!({"url": "http://x", "max_page_size": 0})).contains("http.max_page_size"));
+        assert!(err(json!({"url": "http://x", "max_page_size": 2_000_000})).contains("http.max_page_size"));
+        let e = err(json!({"url": "http://x", "page_size": 500, "max_page_size": 400}));
+        assert!(e.contains("http.max_page_size") && e.contains("500"), "{e}");
+        let c = Config::from_value(&json!({"url": "http://x", "page_size": 500, "max_page_size": 50_000})).unwrap();
+        assert_eq!(c.limits.max_page_size, 50_000);
         assert!(err(json!({"url": "http://x", "ca_file": "/nonexistent/ca.pem"})).contains("http.ca_file"));
         assert!(err(json!({"url": "http://x", "client_cert": "/etc/hostname"})).contains("http.client_key"));
         assert!(err(json!({"url": "http://x", "proxy": "proxy:3128"})).contains("http.proxy"));

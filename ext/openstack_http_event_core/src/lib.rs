@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backoff;
+pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod http;
 pub mod json;
 pub mod keystone;
 pub mod monitor;
+pub mod paging;
 pub mod panko;
 pub mod runtime;
 pub mod scrub;

@@ -1,7 +1,9 @@
 //! The polling engine behind one `OpenstackHTTPEventMonitor`: session,
-//! cursor, paging, back-off and statistics. It knows nothing of Ruby; the
-//! binding drives [`Monitor::next_batch`] on the shared runtime without the
-//! GVL and reads [`Shared`] from any thread.
+//! requests, prefetch and statistics, driving the cursor ([`crate::cursor`]),
+//! the paging decisions ([`crate::paging`]) and the back-off
+//! ([`crate::backoff`]). It knows nothing of Ruby; the binding drives
+//! [`Monitor::next_batch`] on the shared runtime without the GVL and reads
+//! [`Shared`] from any thread.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,23 +16,25 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::config::{AllTenants, Auth, Config, KeystoneVersion};
-use crate::cursor::Cursor;
+use crate::cursor::{Admitted, CapReached, Cursor};
 use crate::error::{Error, Result};
 use crate::event::{self, Event, Page};
 use crate::http::{self, Http, Reply};
 use crate::keystone;
+use crate::paging::{Notice, Paging, Summary};
 use crate::panko::Query;
 use crate::scrub::Scrubber;
-use crate::timestamp;
-
-pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
-/// The longest `Retry-After` obeyed.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
+use crate::{backoff, clock, timestamp};
 /// A token this close to its expiry is renewed before use.
 const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 /// Log records kept for the Ruby side; older ones are dropped.
 const LOG_CAPACITY: usize = 1000;
+/// The longest piece of service text (an id, a reason) put in a log line.
+const SHOWN_CHARS: usize = 200;
+/// The longest error message (which quotes the service) put in a log line.
+const ERROR_SHOWN_CHARS: usize = 500;
+/// Failures in a row past which a retried failure is logged as an error.
+const FAILURES_BEFORE_ERROR: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -57,13 +61,18 @@ pub struct Stats {
     pub polls: u64,
     /// HTTP requests, Keystone included.
     pub requests: u64,
-    /// Events handed out.
+    /// Events delivered: counted by the binding once the block they were
+    /// yielded to returned ([`Shared::count_delivered`]), not when fetched.
     pub events: u64,
     pub duplicates_dropped: u64,
     pub filtered: u64,
     /// Rows that could not be converted (no message_id, bad timestamp, …).
     pub skipped: u64,
     pub errors: u64,
+    /// Timestamps left behind holding more events than one page can carry
+    /// on a service without a working `marker`: events there past the first
+    /// page could not be read.
+    pub unreadable: u64,
     /// Polls retried after a failure.
     pub retries: u64,
     pub authentications: u64,
@@ -114,6 +123,13 @@ impl Shared {
         self.lock_stats().clone()
     }
 
+    /// Counts `n` events as delivered; the binding calls it once the block
+    /// they were yielded to has returned.
+    pub fn count_delivered(&self, n: u64) {
+        let mut stats = self.lock_stats();
+        stats.events = stats.events.saturating_add(n);
+    }
+
     fn lock_stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -126,12 +142,6 @@ impl Shared {
     /// Adds a log record from outside the engine (the binding).
     pub fn log_message(&self, level: Level, message: String) {
         self.log(level, message);
-    }
-
-    /// Counts events delivered: the Ruby block they were yielded to
-    /// returned.
-    pub fn count_delivered(&self, n: u64) {
-        self.lock_stats().events += n;
     }
 
     /// The error with the monitor's secrets scrubbed from its texts: every
@@ -164,7 +174,8 @@ struct Session {
 
 /// What an events request came to, short of a failure.
 enum Answer {
-    Page(Page),
+    /// A page, with the service's clock when it answered.
+    Page(Page, NaiveDateTime),
     /// 401/403, with the service's message.
     Unauthorized(String),
 }
@@ -189,8 +200,9 @@ async fn request_page(
             retry_after: http::retry_after(&reply.headers),
         });
     }
+    let now = clock::service_now(&reply.headers);
     event::parse_page(&reply.body, max_nesting)
-        .map(Answer::Page)
+        .map(|page| Answer::Page(page, now))
         .map_err(|message| Error::Parse { url: shown, message })
 }
 
@@ -200,18 +212,12 @@ struct Prefetch {
     task: tokio::task::JoinHandle<Result<Answer>>,
 }
 
-/// A backlog being fetched page after page with `marker`.
-struct Drain {
-    floor: Option<NaiveDateTime>,
-    marker: String,
-}
-
 pub struct Monitor {
     config: Config,
     http: Http,
     session: Option<Session>,
     cursor: Cursor,
-    drain: Option<Drain>,
+    paging: Paging,
     /// No poll starts before this instant (poll interval or back-off).
     not_before: Option<Instant>,
     failures: u32,
@@ -241,7 +247,8 @@ impl Monitor {
     /// earlier one, e.g. in a forked child).
     pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Self> {
         let http = Http::new(&config)?;
-        let cursor = Cursor::new(config.since, config.backread);
+        let cursor = new_cursor(&config, config.since);
+        let paging = Paging::new(config.page_size, config.limits.max_page_size);
         match &config.auth {
             Auth::None => {}
             Auth::Token(token) => shared.scrubber.add(token.expose()),
@@ -256,7 +263,7 @@ impl Monitor {
             http,
             session: None,
             cursor,
-            drain: None,
+            paging,
             not_before: None,
             failures: 0,
             caught_up: false,
@@ -281,11 +288,13 @@ impl Monitor {
         if self.config.since.is_some() || self.cursor.position().is_some() {
             return;
         }
-        self.cursor = Cursor::new(Some(since), self.config.backread);
+        self.cursor = new_cursor(&self.config, Some(since));
         self.shared.lock_stats().cursor = Some(timestamp::format(since));
     }
 
-    /// Whether the last poll reached the end of what the service holds.
+    /// Whether the last poll reached the end of what the service holds: its
+    /// last page proved there is nothing newer (not merely a short page from
+    /// a service that may cap pages).
     pub fn caught_up(&self) -> bool {
         self.caught_up
     }
@@ -316,57 +325,81 @@ impl Monitor {
             tokio::time::sleep_until(at).await;
         }
         let started = Instant::now();
-        let query = Query {
-            floor: match &self.drain {
-                Some(d) => d.floor,
-                None => self.cursor.floor(),
-            },
-            // provisional before the first session; `fetch` decides again
-            all_tenants: self.all_tenants().unwrap_or(false),
-            limit: self.config.page_size,
-            marker: self.drain.as_ref().map(|d| d.marker.clone()),
-        };
         self.shared.lock_stats().polls += 1;
-        match self.fetch(&query).await {
-            Ok(page) => {
-                self.failures = 0;
-                let full = page.rows >= query.limit as usize;
-                let events = self.admit(page, &query, full);
-                self.not_before = match &self.drain {
-                    Some(drain) => {
-                        let next = Query {
-                            floor: drain.floor,
-                            marker: Some(drain.marker.clone()),
-                            all_tenants: self.all_tenants().unwrap_or(query.all_tenants),
-                            ..query
-                        };
+        loop {
+            // provisional before the first session; `fetch` decides again
+            let query = self.paging.next_query(self.cursor.floor(), self.all_tenants().unwrap_or(false));
+            let error = match self.fetch(&query).await {
+                Ok((page, now)) => {
+                    self.failures = 0;
+                    let events = self.admit(page, now, &query);
+                    self.caught_up = !self.paging.draining();
+                    self.not_before = if self.paging.draining() {
+                        let next = self
+                            .paging
+                            .next_query(self.cursor.floor(), self.all_tenants().unwrap_or(query.all_tenants));
                         self.start_prefetch(next);
                         None
-                    }
-                    None => Some(started + self.config.poll_interval),
-                };
-                Ok(events)
-            }
-            Err(error) => {
-                self.drop_prefetch();
-                self.drain = None;
-                self.caught_up = false;
-                self.record_error(&error);
-                if !error.is_retryable() {
-                    self.not_before = None;
-                    return Err(error);
+                    } else {
+                        Some(started + self.config.poll_interval)
+                    };
+                    return Ok(events);
                 }
-                let wait = self.backoff(error.retry_after());
-                self.shared.lock_stats().retries += 1;
-                self.shared.log(Level::Warn, format!("{error}; retrying in {:.1}s", wait.as_secs_f64()));
-                self.not_before = Some(Instant::now() + wait);
-                Ok(Vec::new())
+                Err(error) => error,
+            };
+            if query.marker.is_some() && matches!(error, Error::Status { status: 400, .. }) {
+                // Ceilometer's own v2 events API refuses marker: page by
+                // timestamp from now on, and ask again at once
+                self.shared.log(
+                    Level::Warn,
+                    format!(
+                        "{}; the service does not take marker: paging by timestamp only from now on",
+                        clip_at(&error.to_string(), ERROR_SHOWN_CHARS)
+                    ),
+                );
+                let notices = self.paging.marker_rejected();
+                self.report(notices);
+                if self.paging.draining() {
+                    continue;
+                }
+                self.caught_up = false;
+                self.not_before = Some(started + self.config.poll_interval);
+                return Ok(Vec::new());
             }
+            self.drop_prefetch();
+            self.paging.abandon();
+            self.caught_up = false;
+            self.record_error(&error);
+            if !error.is_retryable() {
+                self.not_before = None;
+                return Err(error);
+            }
+            let wait = self.backoff(error.retry_after());
+            self.shared.lock_stats().retries += 1;
+            let (level, in_a_row) = match self.failures {
+                1 => (Level::Warn, String::new()),
+                n if n < FAILURES_BEFORE_ERROR => (Level::Warn, format!(" ({n} failures in a row)")),
+                n => (Level::Error, format!(" ({n} failures in a row)")),
+            };
+            self.shared.log(
+                level,
+                format!(
+                    "{}{in_a_row}; retrying in {:.1}s",
+                    clip_at(&error.to_string(), ERROR_SHOWN_CHARS),
+                    wait.as_secs_f64()
+                ),
+            );
+            self.not_before = Some(Instant::now() + wait);
+            return Ok(Vec::new());
         }
     }
 
-    fn admit(&mut self, page: Page, query: &Query, full: bool) -> Vec<Event> {
+    /// Takes in one page: skipped rows reported once, events de-duplicated
+    /// and filtered, the paging decision made. Returns the events to deliver.
+    fn admit(&mut self, page: Page, now: NaiveDateTime, query: &Query) -> Vec<Event> {
         let rows = page.rows;
+        let horizon = clock::horizon(now, self.config.limits.max_clock_skew);
+        let mut summary = Summary::of(&page, query.marker.as_deref(), horizon);
         // a malformed row re-read with the window is counted and logged once
         let skipped = self.cursor.note_skipped(&page.skipped, query.floor);
         if let Some(first) = skipped.first() {
@@ -375,18 +408,44 @@ impl Monitor {
                 format!(
                     "skipped {} malformed event(s) of {rows}; first: {} ({})",
                     skipped.len(),
-                    first.message_id.as_deref().unwrap_or("no message_id"),
-                    first.reason
+                    first.message_id.as_deref().map_or("no message_id".to_owned(), clip),
+                    clip(&first.reason)
                 ),
             );
         }
+        // a row without message_id is new every time: it is no progress
+        let recognisable = skipped.iter().filter(|s| s.message_id.is_some()).count();
         let skipped = skipped.len();
-        self.drain = match (full, page.last_message_id) {
-            (true, Some(marker)) => Some(Drain { floor: query.floor, marker }),
-            _ => None,
-        };
-        self.caught_up = self.drain.is_none();
-        let (mut fresh, duplicates) = self.cursor.admit(page.events);
+        let Admitted { mut fresh, duplicates, ahead, first_ahead } = self.cursor.admit(page.events, horizon);
+        if let Some((id, generated)) = first_ahead {
+            self.shared.log(
+                Level::Warn,
+                format!(
+                    "{ahead} event(s) stamped more than {}s after the service's clock ({}): delivered, but the \
+                     cursor does not move to them; first: {} generated {}",
+                    self.config.limits.max_clock_skew.as_secs_f64(),
+                    timestamp::format(now),
+                    clip(&id),
+                    clip(&generated)
+                ),
+            );
+        }
+        for cap in self.cursor.take_notices() {
+            let message = match cap {
+                CapReached::Ids(n) => format!(
+                    "{n} message_ids remembered (http.max_remembered_ids): the oldest are forgotten from now on, \
+                     so one re-read inside the back-read window may be delivered again"
+                ),
+                CapReached::Skipped(n) => format!(
+                    "{n} malformed rows remembered (http.max_remembered_skipped): the oldest are forgotten from \
+                     now on and counted again if served again"
+                ),
+            };
+            self.shared.log(Level::Warn, message);
+        }
+        summary.fresh = fresh.len() + recognisable;
+        let notices = self.paging.after_page(query, &summary);
+        self.report(notices);
         let before = fresh.len();
         if let Some(filter) = &self.config.event_types {
             fresh.retain(|e| filter.matches(&e.event_type));
@@ -404,6 +463,43 @@ impl Monitor {
         fresh
     }
 
+    /// Logs what paging learned about the service.
+    fn report(&self, notices: Vec<Notice>) {
+        for notice in notices {
+            match notice {
+                Notice::MarkerIgnored => self.shared.log(
+                    Level::Warn,
+                    "the service ignores marker (it served the marker's row again): paging by timestamp only \
+                     from now on"
+                        .into(),
+                ),
+                Notice::PageCap(rows) => self
+                    .shared
+                    .log(Level::Info, format!("the service returns at most {rows} rows per page, fewer than asked")),
+                Notice::Overfull { at, rows, cap } => {
+                    self.shared.lock_stats().unreadable += 1;
+                    self.shared.log(
+                        Level::Error,
+                        format!(
+                            "at least {rows} events share generated {}, and one page holds at most {cap} \
+                             (http.max_page_size or the service's cap) on a service without a working marker: \
+                             events on that timestamp past those {rows} cannot be read; moving past it",
+                            timestamp::format(at)
+                        ),
+                    );
+                }
+                Notice::ShortTimestamp { at, rows, limit } => self.shared.log(
+                    Level::Warn,
+                    format!(
+                        "asked for {limit} events the service answered {rows}, all generated {}, yet it holds \
+                         later ones: if it caps pages at {rows}, events on that timestamp past those were not read",
+                        timestamp::format(at)
+                    ),
+                ),
+            }
+        }
+    }
+
     fn record_error(&self, error: &Error) {
         let mut stats = self.shared.lock_stats();
         stats.errors += 1;
@@ -412,14 +508,7 @@ impl Monitor {
 
     fn backoff(&mut self, asked: Option<Duration>) -> Duration {
         self.failures = self.failures.saturating_add(1);
-        let exp = BACKOFF_FIRST.saturating_mul(1u32 << self.failures.min(16).saturating_sub(1)).min(BACKOFF_CAP);
-        // "equal jitter": half fixed, half random
-        let half = exp / 2;
-        let jittered = half + half.mul_f64(rand::thread_rng().gen::<f64>());
-        match asked {
-            Some(asked) => jittered.max(asked.min(RETRY_AFTER_CAP)),
-            None => jittered,
-        }
+        backoff::delay(self.failures, asked, rand::thread_rng().gen::<f64>())
     }
 
     /// Whether queries ask for every project's events. Panko honours
@@ -462,12 +551,12 @@ impl Monitor {
 
     /// One page for `query`: the prefetched answer when it matches, else a
     /// request; a refused Keystone token is renewed once.
-    async fn fetch(&mut self, query: &Query) -> Result<Page> {
+    async fn fetch(&mut self, query: &Query) -> Result<(Page, NaiveDateTime)> {
         let mut renewed = false;
         if let Some(prefetch) = self.prefetch.take() {
             if prefetch.query == *query {
                 match prefetch.task.await {
-                    Ok(Ok(Answer::Page(page))) => return Ok(page),
+                    Ok(Ok(Answer::Page(page, now))) => return Ok((page, now)),
                     // a failure counts and backs off like any other
                     Ok(Err(error)) => return Err(error),
                     Ok(Ok(Answer::Unauthorized(_))) => {
@@ -488,7 +577,7 @@ impl Monitor {
             let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
             let (request, shown, keystone) = self.start_request(query)?;
             match request_page(request, shown.clone(), self.config.limits.max_nesting).await? {
-                Answer::Page(page) => return Ok(page),
+                Answer::Page(page, now) => return Ok((page, now)),
                 Answer::Unauthorized(_) if keystone && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
                     self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
@@ -617,5 +706,119 @@ impl Monitor {
         };
         self.session = Some(session);
         Ok(true)
+    }
+}
+
+fn new_cursor(config: &Config, since: Option<NaiveDateTime>) -> Cursor {
+    Cursor::new(since, config.backread)
+        .with_caps(config.limits.max_remembered_ids, config.limits.max_remembered_skipped)
+}
+
+/// Service text cut to a length fit for a log line.
+fn clip(text: &str) -> String {
+    clip_at(text, SHOWN_CHARS)
+}
+
+fn clip_at(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A real HTTP server on 127.0.0.1 that answers each request with the
+    /// next body (200, with `headers`), then `[]`.
+    fn serve(headers: &'static str, bodies: Vec<String>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let mut bodies = bodies.into_iter();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = bodies.next().unwrap_or_else(|| "[]".into());
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn monitor(url: &str) -> Monitor {
+        let config = Config::from_value(&serde_json::json!({"url": url, "poll_interval": 0})).unwrap();
+        Monitor::new(config).unwrap()
+    }
+
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    fn row(id: &str, generated: &str) -> String {
+        format!(r#"{{"message_id":"{id}","event_type":"e","generated":"{generated}","traits":[]}}"#)
+    }
+
+    #[test]
+    fn events_count_when_delivered_not_when_fetched() {
+        let page = format!("[{},{}]", row("a", "2026-01-01T00:00:00"), row("b", "2026-01-01T00:00:01"));
+        let mut m = monitor(&serve("", vec![page]));
+        let shared = m.shared();
+        let batch = block_on(m.next_batch()).unwrap().unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(shared.stats().events, 0, "fetched, not yet delivered");
+        shared.count_delivered(2);
+        assert_eq!(shared.stats().events, 2);
+        m.not_before = None;
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+        assert_eq!(shared.stats().events, 2);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_an_error_after_ten_failures_in_a_row() {
+        let mut m = monitor(&serve("", vec!["<html>proxy error</html>".into(); 12]));
+        let shared = m.shared();
+        let mut levels = Vec::new();
+        for _ in 0..12 {
+            m.not_before = None; // skip the back-off wait, not the counting
+            assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+            let retried: Vec<_> = shared.drain_logs().into_iter().filter(|(_, l)| l.contains("retrying in")).collect();
+            assert_eq!(retried.len(), 1);
+            levels.push(retried[0].clone());
+        }
+        assert!(levels[..9].iter().all(|(level, _)| *level == Level::Warn), "{levels:?}");
+        assert!(levels[9..].iter().all(|(level, _)| *level == Level::Error), "{levels:?}");
+        assert!(levels[0].1.contains("unparseable") && !levels[0].1.contains("in a row"));
+        assert!(levels[9].1.contains("(10 failures in a row)"), "{}", levels[9].1);
+        assert_eq!(m.failures, 12);
+        assert_eq!(shared.stats().errors, 12);
+    }
+
+    #[test]
+    fn the_cursor_stays_within_the_skew_of_the_services_date_header() {
+        // the service's clock says 2015: a 2026 event is far ahead of it
+        let page = format!("[{},{}]", row("then", "2015-10-21T07:27:00"), row("ahead", "2026-01-01T00:00:00"));
+        let mut m = monitor(&serve("Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n", vec![page]));
+        let shared = m.shared();
+        let batch = block_on(m.next_batch()).unwrap().unwrap();
+        assert_eq!(batch.iter().map(|e| e.message_id.as_str()).collect::<Vec<_>>(), vec!["then", "ahead"]);
+        assert_eq!(shared.stats().cursor.as_deref(), Some("2015-10-21T07:27:00.000000"));
+        let warned: Vec<_> = shared.drain_logs().into_iter().filter(|(l, _)| *l == Level::Warn).collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].1.contains("ahead generated 2026-01-01T00:00:00"), "{}", warned[0].1);
     }
 }

@@ -5,9 +5,12 @@ use url::Url;
 
 use crate::timestamp;
 
+/// The most characters of a marker a log line shows.
+const MARKER_SHOWN: usize = 100;
+
 /// One `GET /v2/events`. Sort is left to the service's default,
 /// (`generated`, `message_id`) ascending, which `marker` pages on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
     /// `start_timestamp ge floor`; none on a first poll without a start.
     pub floor: Option<NaiveDateTime>,
@@ -55,7 +58,11 @@ impl Query {
         }
         text.push_str(&format!(", limit {}", self.limit));
         if let Some(m) = &self.marker {
-            text.push_str(&format!(", after marker {m}"));
+            // a service's id can be of any length: a log line shows its start
+            match m.char_indices().nth(MARKER_SHOWN) {
+                Some((end, _)) => text.push_str(&format!(", after marker {}… ({} bytes)", &m[..end], m.len())),
+                None => text.push_str(&format!(", after marker {m}")),
+            }
         }
         text
     }
@@ -86,5 +93,7 @@ mod tests {
             "https://cloud/event/v2/events?q.field=start_timestamp&q.op=ge&q.value=2016-03-14T14%3A22%3A00.500000&limit=50&marker=a+b"
         );
         assert!(q.describe().contains(">= 2016-03-14T14:22:00.500000"));
+        let long = Query { marker: Some("m".repeat(5000)), ..q };
+        assert!(long.describe().len() < 300 && long.describe().contains("(5000 bytes)"), "{}", long.describe());
     }
 }

@@ -207,13 +207,13 @@ proptest! {
             let first_allowed = all.iter().position(|e| floor.is_none_or(|f| e.at >= f)).unwrap_or(all.len());
             let from = next.saturating_sub(back).max(first_allowed).min(next);
             let to = (next + len).min(all.len());
-            let (fresh, _) = cursor.admit(all[from..to].to_vec());
+            let fresh = cursor.admit(all[from..to].to_vec(), chrono::NaiveDateTime::MAX).fresh;
             for e in fresh {
                 prop_assert!(delivered.insert(e.message_id.clone()), "{} delivered twice", e.message_id);
             }
             next = to;
         }
-        let (fresh, _) = cursor.admit(all[next.min(all.len())..].to_vec());
+        let fresh = cursor.admit(all[next.min(all.len())..].to_vec(), chrono::NaiveDateTime::MAX).fresh;
         for e in fresh {
             prop_assert!(delivered.insert(e.message_id.clone()));
         }

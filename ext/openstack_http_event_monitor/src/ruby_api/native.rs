@@ -199,6 +199,7 @@ impl Native {
             filtered,
             skipped,
             errors,
+            unreadable,
             retries,
             authentications,
             last_error,
@@ -213,6 +214,7 @@ impl Native {
             ("filtered", filtered),
             ("skipped", skipped),
             ("errors", errors),
+            ("unreadable", unreadable),
             ("retries", retries),
             ("authentications", authentications),
         ] {

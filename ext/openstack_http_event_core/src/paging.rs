@@ -1,0 +1,657 @@
+//! Paging through a backlog, with progress checked on every page rather
+//! than assumed.
+//!
+//! Panko pages with `limit` and `marker` (keyset on `generated`,
+//! `message_id`). Other services do not: Ceilometer's own v2 events API
+//! answers 400 to `marker`, some ignore it and serve the first page again,
+//! some cap pages below the `limit` asked. So:
+//! - a page whose rows include the marker sent (or start before the last
+//!   page ended) shows the marker is ignored; a 400 to a request carrying
+//!   `marker` shows it is refused: either way paging goes on by timestamp
+//!   only, for good;
+//! - by timestamp, the next page starts at the newest stamp of the last
+//!   (`start_timestamp ge`); a full page whose rows all share one stamp
+//!   would come back the same, so `limit` doubles, up to `max_page_size`
+//!   (or the service's page cap); past that the timestamp is reported and
+//!   left behind, never re-read in a tight loop;
+//! - a short page ends the drain only when it proves the end: the service
+//!   has already served a page of that size. Otherwise a page that brought
+//!   new rows is followed by another request; one that returns at least as
+//!   many rows again after a short one teaches the service's page cap;
+//! - a drain goes on back to back only while each page makes progress
+//!   (new rows, a marker or floor further on, a larger limit); anything else
+//!   ends it, and the next poll waits for the poll interval.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+
+use crate::event::Page;
+use crate::panko::Query;
+
+/// A cap is learned only from pages at least this big: a few events that
+/// arrive between two requests must not pass for one.
+const MIN_LEARNED_CAP: usize = 10;
+/// Over-full timestamps remembered, so each is reported once.
+const OVERFULL_KEPT: usize = 1000;
+
+/// What one page held, as far as paging cares.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Rows in the body, good or bad.
+    pub rows: usize,
+    /// Rows not met before: new events and new malformed rows.
+    pub fresh: usize,
+    /// Whether a row carries the marker the request sent.
+    pub repeats_marker: bool,
+    /// `generated` of the first and last event.
+    pub first_at: Option<NaiveDateTime>,
+    pub last_at: Option<NaiveDateTime>,
+    /// The earliest and latest stamp known on the page.
+    pub min_at: Option<NaiveDateTime>,
+    pub max_at: Option<NaiveDateTime>,
+    /// The latest stamp at or before the service's clock (plus skew): the
+    /// furthest the floor may move.
+    pub max_trusted_at: Option<NaiveDateTime>,
+    pub last_message_id: Option<String>,
+}
+
+impl Summary {
+    /// Reads a parsed page; `fresh` is left for the caller to fill in once
+    /// the cursor has admitted it.
+    pub fn of(page: &Page, marker: Option<&str>, horizon: NaiveDateTime) -> Summary {
+        let known = page.events.iter().map(|e| e.at).chain(page.skipped.iter().filter_map(|s| s.at));
+        let (mut min_at, mut max_at, mut max_trusted_at) = (None, None, None);
+        for at in known {
+            min_at = Some(min_at.map_or(at, |m: NaiveDateTime| m.min(at)));
+            max_at = Some(max_at.map_or(at, |m: NaiveDateTime| m.max(at)));
+            if at <= horizon {
+                max_trusted_at = Some(max_trusted_at.map_or(at, |m: NaiveDateTime| m.max(at)));
+            }
+        }
+        let repeats_marker = marker.is_some_and(|m| {
+            page.events.iter().any(|e| e.message_id == m)
+                || page.skipped.iter().any(|s| s.message_id.as_deref() == Some(m))
+        });
+        Summary {
+            rows: page.rows,
+            fresh: 0,
+            repeats_marker,
+            first_at: page.events.first().map(|e| e.at),
+            last_at: page.events.last().map(|e| e.at),
+            min_at,
+            max_at,
+            max_trusted_at,
+            last_message_id: page.last_message_id.clone(),
+        }
+    }
+
+    /// The stamp every row shares, when they share one the floor may move to.
+    fn one_timestamp(&self) -> Option<NaiveDateTime> {
+        (self.min_at == self.max_at && self.max_at == self.max_trusted_at).then_some(self.max_at).flatten()
+    }
+}
+
+/// Something paging learned that the operator should hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// The service served the marker's row again (or rows before it).
+    MarkerIgnored,
+    /// It returned fewer rows than asked while more existed.
+    PageCap(usize),
+    /// More events share one timestamp than a page can hold, and there is
+    /// no working marker: those past the first `rows` cannot be read.
+    Overfull { at: NaiveDateTime, rows: usize, cap: usize },
+    /// `rows` rows all stamped `at` came when `limit` were asked, yet later
+    /// events exist: either they arrived meanwhile or the service caps
+    /// pages at `rows` (then events on `at` past those were not read).
+    ShortTimestamp { at: NaiveDateTime, rows: usize, limit: u32 },
+}
+
+#[derive(Debug, Clone)]
+struct Drain {
+    floor: Option<NaiveDateTime>,
+    marker: Option<String>,
+    limit: u32,
+    /// Set when this request looks past a short page all stamped `.0`
+    /// (`.1` rows), to learn whether the service held more.
+    peek: Option<(NaiveDateTime, usize)>,
+    /// The page that led here and its request, to learn from the next.
+    prev: Summary,
+    prev_query: Query,
+}
+
+/// The paging state of one monitor.
+#[derive(Debug)]
+pub struct Paging {
+    page_size: u32,
+    max_page_size: u32,
+    timestamp_only: bool,
+    /// The most rows the service returns per page, once learned.
+    service_cap: Option<usize>,
+    /// The most rows one page has held.
+    most_rows: usize,
+    drain: Option<Drain>,
+    overfull: BTreeSet<NaiveDateTime>,
+}
+
+impl Paging {
+    pub fn new(page_size: u32, max_page_size: u32) -> Self {
+        let page_size = page_size.max(1);
+        Paging {
+            page_size,
+            max_page_size: max_page_size.max(page_size),
+            timestamp_only: false,
+            service_cap: None,
+            most_rows: 0,
+            drain: None,
+            overfull: BTreeSet::new(),
+        }
+    }
+
+    /// Whether a drain is under way (its next page is due at once).
+    pub fn draining(&self) -> bool {
+        self.drain.is_some()
+    }
+
+    /// Whether `marker` was found ignored or refused.
+    pub fn timestamp_only(&self) -> bool {
+        self.timestamp_only
+    }
+
+    /// The service's page cap, once learned.
+    pub fn service_cap(&self) -> Option<usize> {
+        self.service_cap
+    }
+
+    /// The next request: the drain's next page, else a new poll from
+    /// `floor` (the cursor's).
+    pub fn next_query(&mut self, floor: Option<NaiveDateTime>, all_tenants: bool) -> Query {
+        match &self.drain {
+            Some(d) => Query {
+                floor: d.floor,
+                all_tenants,
+                limit: d.limit,
+                marker: if self.timestamp_only { None } else { d.marker.clone() },
+            },
+            None => {
+                // a stamp below the floor can never be read again
+                if let Some(floor) = floor {
+                    self.overfull = self.overfull.split_off(&floor);
+                }
+                Query { floor, all_tenants, limit: self.page_size, marker: None }
+            }
+        }
+    }
+
+    /// A failed request ends the drain; the next poll starts from the cursor.
+    pub fn abandon(&mut self) {
+        self.drain = None;
+    }
+
+    /// A 400 to a request carrying `marker`: paging by timestamp only from
+    /// now on. The drain goes on from the page that led to the refused
+    /// request; [`Paging::draining`] tells whether a request is due at once.
+    pub fn marker_rejected(&mut self) -> Vec<Notice> {
+        self.timestamp_only = true;
+        let mut notices = Vec::new();
+        if let Some(d) = self.drain.take() {
+            self.drain = self.by_timestamp(&d.prev_query, &d.prev, &mut notices);
+            self.remember(&d.prev_query, &d.prev);
+        }
+        notices
+    }
+
+    /// Takes in the page `query` brought and decides whether the drain
+    /// goes on (see [`Paging::draining`]).
+    pub fn after_page(&mut self, query: &Query, page: &Summary) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        let prev = self.drain.take();
+        if let Some(d) = &prev {
+            let k = d.prev.rows;
+            let asked = self.effective(d.prev_query.limit);
+            // rows past the previous page: after its marker, or stamped later
+            let beyond =
+                page.rows > 0 && ((query.marker.is_some() && !page.repeats_marker) || page.max_at > d.prev.max_at);
+            if k >= MIN_LEARNED_CAP && k < asked && beyond && page.rows >= k && self.service_cap != Some(k) {
+                self.service_cap = Some(k);
+                notices.push(Notice::PageCap(k));
+            }
+            if let Some((at, rows)) = d.peek.filter(|_| beyond) {
+                if self.service_cap == Some(rows) {
+                    self.overfull(at, rows, rows, &mut notices);
+                } else {
+                    notices.push(Notice::ShortTimestamp { at, rows, limit: d.prev_query.limit });
+                }
+            }
+        }
+        if self.service_cap.is_some_and(|cap| page.rows > cap) {
+            self.service_cap = None;
+        }
+        self.most_rows = self.most_rows.max(page.rows);
+        let went_back = match (&prev, page.first_at) {
+            (Some(d), Some(first)) => d.prev.last_at.is_some_and(|last| first < last),
+            _ => false,
+        };
+        if query.marker.is_some() && !self.timestamp_only && (page.repeats_marker || went_back) {
+            self.timestamp_only = true;
+            notices.push(Notice::MarkerIgnored);
+        }
+        self.drain = if self.timestamp_only {
+            self.by_timestamp(query, page, &mut notices)
+        } else {
+            self.by_marker(query, page)
+        };
+        self.remember(query, page);
+        notices
+    }
+
+    fn remember(&mut self, query: &Query, page: &Summary) {
+        if let Some(d) = &mut self.drain {
+            d.prev = page.clone();
+            d.prev_query = query.clone();
+        }
+    }
+
+    /// Rows a page can hold: the limit, or the service's cap below it.
+    fn effective(&self, limit: u32) -> usize {
+        self.service_cap.map_or(limit as usize, |cap| cap.min(limit as usize))
+    }
+
+    /// Whether a page this short proves there is nothing more: the service
+    /// has already served a page that size.
+    fn proves_end(&self, limit: u32) -> bool {
+        self.most_rows >= self.effective(limit)
+    }
+
+    fn next(&self, floor: Option<NaiveDateTime>, marker: Option<String>, limit: u32) -> Drain {
+        Drain { floor, marker, limit, peek: None, prev: Summary::default(), prev_query: Query::default() }
+    }
+
+    fn by_marker(&self, query: &Query, page: &Summary) -> Option<Drain> {
+        let full = page.rows >= self.effective(query.limit);
+        if !full && (self.proves_end(query.limit) || page.fresh == 0) {
+            return None;
+        }
+        let marker = page.last_message_id.clone()?;
+        Some(self.next(query.floor, Some(marker), query.limit))
+    }
+
+    fn by_timestamp(&mut self, query: &Query, page: &Summary, notices: &mut Vec<Notice>) -> Option<Drain> {
+        let floor = query.floor;
+        let full = page.rows >= self.effective(query.limit);
+        if full {
+            if let Some(at) = page.one_timestamp() {
+                let past = at.checked_add_signed(chrono::Duration::microseconds(1));
+                if self.overfull.contains(&at) {
+                    return past.map(|p| self.next(Some(p), None, self.page_size));
+                }
+                let cap = self.service_cap.map_or(self.max_page_size as usize, |c| c.min(self.max_page_size as usize));
+                if (query.limit as usize) < cap {
+                    let grown = query.limit.saturating_mul(2).min(cap as u32);
+                    return Some(self.next(Some(at), None, grown));
+                }
+                self.overfull(at, page.rows, cap, notices);
+                return past.map(|p| self.next(Some(p), None, self.page_size));
+            }
+            // on from the newest trusted stamp, if that is further on
+            let on = page.max_trusted_at.filter(|m| floor.is_none_or(|f| *m > f))?;
+            return Some(self.next(Some(on), None, self.page_size));
+        }
+        if self.proves_end(query.limit) {
+            return None;
+        }
+        // not proven the end: on while the page brought new rows or the
+        // floor can move
+        let on = floor.max(page.max_trusted_at);
+        if page.fresh > 0 || on > floor {
+            return Some(self.next(on, None, query.limit));
+        }
+        // all known, all on one stamp: look past it once
+        let at = page.one_timestamp().filter(|at| page.rows > 0 && !self.overfull.contains(at))?;
+        let past = at.checked_add_signed(chrono::Duration::microseconds(1))?;
+        let mut drain = self.next(Some(past), None, query.limit);
+        drain.peek = Some((at, page.rows));
+        Some(drain)
+    }
+
+    fn overfull(&mut self, at: NaiveDateTime, rows: usize, cap: usize, notices: &mut Vec<Notice>) {
+        if self.overfull.len() >= OVERFULL_KEPT {
+            self.overfull.pop_first();
+        }
+        if self.overfull.insert(at) {
+            notices.push(Notice::Overfull { at, rows, cap });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cursor::Cursor;
+    use crate::event::Event;
+    use crate::timestamp;
+    use chrono::Duration;
+
+    /// How a simulated service treats `marker` and `limit`.
+    #[derive(Clone, Copy, Default)]
+    struct Dialect {
+        ignore_marker: bool,
+        reject_marker: bool,
+        max_limit: Option<usize>,
+    }
+
+    struct Service {
+        rows: Vec<Event>,
+        dialect: Dialect,
+        requests: usize,
+    }
+
+    impl Service {
+        fn new(dialect: Dialect) -> Self {
+            Service { rows: Vec::new(), dialect, requests: 0 }
+        }
+
+        fn add(&mut self, prefix: &str, n: usize, start: &str, step_ms: i64) {
+            let start = timestamp::parse(start).unwrap();
+            for i in 0..n {
+                let at = start + Duration::milliseconds(step_ms * i as i64);
+                let message_id = format!("{prefix}-{i:05}");
+                self.rows.push(Event {
+                    message_id,
+                    event_type: "t".into(),
+                    generated: timestamp::format(at),
+                    at,
+                    traits: vec![],
+                });
+            }
+            self.rows.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+        }
+
+        /// `None` for a 400.
+        fn answer(&mut self, q: &Query) -> Option<Page> {
+            self.requests += 1;
+            if q.marker.is_some() && self.dialect.reject_marker {
+                return None;
+            }
+            let mut from = q.floor.map_or(0, |f| self.rows.partition_point(|e| e.at < f));
+            if let (Some(m), false) = (&q.marker, self.dialect.ignore_marker) {
+                let i = self.rows.iter().position(|e| &e.message_id == m).unwrap();
+                from = from.max(i + 1);
+            }
+            let n = self.dialect.max_limit.map_or(q.limit as usize, |c| c.min(q.limit as usize));
+            let events: Vec<Event> = self.rows[from..].iter().take(n).cloned().collect();
+            Some(Page {
+                rows: events.len(),
+                last_message_id: events.last().map(|e| e.message_id.clone()),
+                events,
+                skipped: vec![],
+            })
+        }
+    }
+
+    struct Run {
+        delivered: Vec<String>,
+        notices: Vec<Notice>,
+        /// Requests of each poll.
+        polls: Vec<usize>,
+    }
+
+    /// Polls until a poll ends caught up with nothing new, at most `polls` times.
+    fn run(service: &mut Service, page_size: u32, max_page_size: u32, polls: usize) -> (Run, Paging) {
+        let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
+        let mut paging = Paging::new(page_size, max_page_size);
+        let mut out = Run { delivered: vec![], notices: vec![], polls: vec![] };
+        let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
+        for _ in 0..polls {
+            let before = service.requests;
+            let mut new_in_poll = 0;
+            loop {
+                assert!(service.requests - before < 1000, "tight loop");
+                let query = paging.next_query(cursor.floor(), false);
+                let Some(page) = service.answer(&query) else {
+                    assert!(query.marker.is_some());
+                    out.notices.extend(paging.marker_rejected());
+                    if paging.draining() {
+                        continue;
+                    }
+                    break;
+                };
+                let mut summary = Summary::of(&page, query.marker.as_deref(), horizon);
+                let admitted = cursor.admit(page.events, horizon);
+                summary.fresh = admitted.fresh.len();
+                new_in_poll += admitted.fresh.len();
+                out.delivered.extend(admitted.fresh.into_iter().map(|e| e.message_id));
+                out.notices.extend(paging.after_page(&query, &summary));
+                if !paging.draining() {
+                    break;
+                }
+            }
+            out.polls.push(service.requests - before);
+            if new_in_poll == 0 {
+                break;
+            }
+        }
+        (out, paging)
+    }
+
+    fn expect_all_once(run: &Run, service: &Service) {
+        let mut got = run.delivered.clone();
+        got.sort();
+        let before = got.len();
+        got.dedup();
+        assert_eq!(got.len(), before, "duplicates delivered");
+        let mut want: Vec<String> = service.rows.iter().map(|e| e.message_id.clone()).collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn panko_drains_in_ceil_n_over_limit_plus_one_requests() {
+        let mut s = Service::new(Dialect::default());
+        s.add("a", 250, "2026-01-01T00:00:00", 10);
+        let (run, paging) = run(&mut s, 100, 10_000, 5);
+        expect_all_once(&run, &s);
+        assert_eq!(run.polls[0], 3, "two full pages, one short page that proves the end");
+        assert!(run.notices.is_empty() && !paging.timestamp_only());
+    }
+
+    #[test]
+    fn a_short_first_page_is_checked_once_more() {
+        let mut s = Service::new(Dialect::default());
+        s.add("a", 30, "2026-01-01T00:00:00", 10);
+        let (run, _) = run(&mut s, 100, 10_000, 5);
+        expect_all_once(&run, &s);
+        assert_eq!(run.polls, vec![2, 1]);
+    }
+
+    #[test]
+    fn a_service_that_ignores_marker_is_paged_by_timestamp() {
+        for (distinct, shared) in [(250, 0), (100, 150), (0, 250)] {
+            let mut s = Service::new(Dialect { ignore_marker: true, ..Dialect::default() });
+            s.add("d", distinct, "2026-01-01T00:00:00", 10);
+            s.add("s", shared, "2026-01-01T00:00:01.500", 0);
+            let (run, paging) = run(&mut s, 100, 10_000, 5);
+            expect_all_once(&run, &s);
+            assert!(paging.timestamp_only());
+            assert_eq!(run.notices.iter().filter(|n| **n == Notice::MarkerIgnored).count(), 1);
+            assert!(run.polls.iter().all(|&n| n <= 8), "{:?}", run.polls);
+        }
+    }
+
+    #[test]
+    fn a_service_that_rejects_marker_is_paged_by_timestamp() {
+        let mut s = Service::new(Dialect { reject_marker: true, ..Dialect::default() });
+        s.add("s", 150, "2026-01-01T00:00:00", 0);
+        s.add("o", 100, "2026-01-01T00:00:01", 10);
+        let (run, paging) = run(&mut s, 100, 10_000, 5);
+        expect_all_once(&run, &s);
+        assert!(paging.timestamp_only());
+        assert!(run.polls[0] <= 6, "{:?}", run.polls);
+    }
+
+    #[test]
+    fn a_service_that_caps_pages_is_not_taken_for_caught_up() {
+        let mut s = Service::new(Dialect { max_limit: Some(100), ..Dialect::default() });
+        s.add("c", 250, "2026-01-01T00:00:00", 10);
+        let (run, paging) = run(&mut s, 1000, 10_000, 5);
+        expect_all_once(&run, &s);
+        assert_eq!(paging.service_cap(), Some(100));
+        assert_eq!(run.notices, vec![Notice::PageCap(100)]);
+        assert_eq!(run.polls[0], 3);
+    }
+
+    #[test]
+    fn more_events_on_one_stamp_than_the_largest_page_are_reported_and_left_behind() {
+        let mut s = Service::new(Dialect { ignore_marker: true, ..Dialect::default() });
+        s.add("s", 500, "2026-01-01T00:00:00", 0);
+        s.add("after", 20, "2026-01-01T00:00:01", 10);
+        let (run, _) = run(&mut s, 100, 400, 5);
+        let at = timestamp::parse("2026-01-01T00:00:00").unwrap();
+        assert_eq!(run.notices.iter().filter(|n| matches!(n, Notice::Overfull { .. })).count(), 1);
+        assert!(run.notices.contains(&Notice::Overfull { at, rows: 400, cap: 400 }));
+        assert_eq!(run.delivered.len(), 420, "400 on the stamp, then every later event");
+        assert!(run.delivered.iter().filter(|id| id.starts_with("after")).count() == 20);
+    }
+
+    #[test]
+    fn a_capped_service_without_marker_and_an_overfull_stamp_is_not_a_silent_stall() {
+        let mut s = Service::new(Dialect { ignore_marker: true, max_limit: Some(100), ..Dialect::default() });
+        s.add("s", 150, "2026-01-01T00:00:00", 0);
+        s.add("after", 50, "2026-01-01T00:00:01", 10);
+        let (run, _) = run(&mut s, 1000, 10_000, 5);
+        assert_eq!(run.delivered.iter().filter(|id| id.starts_with("after")).count(), 50);
+        assert!(
+            run.notices
+                .iter()
+                .any(|n| matches!(n, Notice::Overfull { rows: 100, .. } | Notice::ShortTimestamp { rows: 100, .. })),
+            "{:?}",
+            run.notices
+        );
+    }
+
+    #[test]
+    fn caught_up_polls_cost_a_bounded_number_of_requests() {
+        let mut s = Service::new(Dialect { ignore_marker: true, ..Dialect::default() });
+        s.add("d", 250, "2026-01-01T00:00:00", 10);
+        let mut cursor_run = run(&mut s, 100, 10_000, 1).1;
+        // poll again and again: nothing new, each poll ends
+        let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
+        let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
+        for _ in 0..3 {
+            let before = s.requests;
+            loop {
+                let q = cursor_run.next_query(cursor.floor(), false);
+                let page = s.answer(&q).unwrap();
+                let mut summary = Summary::of(&page, q.marker.as_deref(), horizon);
+                summary.fresh = cursor.admit(page.events, horizon).fresh.len();
+                cursor_run.after_page(&q, &summary);
+                if !cursor_run.draining() {
+                    break;
+                }
+                assert!(s.requests - before < 20, "tight loop");
+            }
+        }
+    }
+
+    fn page(rows: &[(&str, &str)]) -> Page {
+        let events: Vec<Event> = rows
+            .iter()
+            .map(|(id, at)| Event {
+                message_id: (*id).into(),
+                event_type: "t".into(),
+                generated: (*at).into(),
+                at: timestamp::parse(at).unwrap(),
+                traits: vec![],
+            })
+            .collect();
+        Page {
+            rows: events.len(),
+            last_message_id: events.last().map(|e| e.message_id.clone()),
+            events,
+            skipped: vec![],
+        }
+    }
+
+    #[test]
+    fn a_summary_sees_the_marker_and_the_horizon() {
+        let horizon = timestamp::parse("2026-01-01T00:05:00").unwrap();
+        let p = page(&[("a", "2026-01-01T00:00:00"), ("b", "2026-01-01T00:00:01"), ("far", "2099-01-01T00:00:00")]);
+        let s = Summary::of(&p, Some("b"), horizon);
+        assert!(s.repeats_marker);
+        assert_eq!(s.max_at, timestamp::parse("2099-01-01T00:00:00"));
+        assert_eq!(s.max_trusted_at, timestamp::parse("2026-01-01T00:00:01"));
+        assert_eq!(s.one_timestamp(), None);
+        assert!(!Summary::of(&p, Some("zz"), horizon).repeats_marker);
+        let same = page(&[("a", "2026-01-01T00:00:00"), ("b", "2026-01-01T00:00:00")]);
+        assert_eq!(Summary::of(&same, None, horizon).one_timestamp(), timestamp::parse("2026-01-01T00:00:00"));
+        // rows all on one stamp past the horizon: the floor may not go there
+        let future = page(&[("x", "2099-01-01T00:00:00"), ("y", "2099-01-01T00:00:00")]);
+        assert_eq!(Summary::of(&future, None, horizon).one_timestamp(), None);
+    }
+
+    #[test]
+    fn a_refused_marker_goes_on_by_timestamp_from_the_page_before() {
+        let mut paging = Paging::new(2, 100);
+        let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
+        let first = paging.next_query(None, false);
+        let mut s = Summary::of(&page(&[("a", "2026-01-01T00:00:00"), ("b", "2026-01-01T00:00:05")]), None, horizon);
+        s.fresh = 2;
+        assert!(paging.after_page(&first, &s).is_empty());
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("b"));
+        assert!(paging.marker_rejected().is_empty());
+        assert!(paging.timestamp_only() && paging.draining());
+        let q = paging.next_query(None, false);
+        assert_eq!((q.floor, q.marker, q.limit), (timestamp::parse("2026-01-01T00:00:05"), None, 2));
+    }
+
+    #[test]
+    fn a_page_that_starts_before_the_last_one_ended_shows_an_ignored_marker() {
+        let mut paging = Paging::new(2, 100);
+        let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
+        let q = paging.next_query(None, false);
+        let mut s = Summary::of(&page(&[("a", "2026-01-01T00:00:00"), ("b", "2026-01-01T00:00:05")]), None, horizon);
+        s.fresh = 2;
+        paging.after_page(&q, &s);
+        // not the marker's own row, but rows before it: the service started over
+        let q = paging.next_query(None, false);
+        let s = Summary::of(
+            &page(&[("a0", "2026-01-01T00:00:01"), ("c", "2026-01-01T00:00:06")]),
+            q.marker.as_deref(),
+            horizon,
+        );
+        assert_eq!(paging.after_page(&q, &s), vec![Notice::MarkerIgnored]);
+        assert!(paging.timestamp_only());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn every_dialect_delivers_everything_once(
+            clusters in proptest::collection::vec((1i64..3_000, 1usize..120), 1..8),
+            page_size in 1u32..60,
+            ignore_marker: bool,
+            reject_marker: bool,
+            cap in proptest::option::of(5usize..80),
+        ) {
+            let mut s = Service::new(Dialect { ignore_marker, reject_marker, max_limit: cap });
+            // without a marker, a capped service cannot show more events on one
+            // timestamp than its cap: no client can tell they exist
+            let readable = |n: usize| if ignore_marker || reject_marker { cap.map_or(n, |c| n.min(c)) } else { n };
+            let mut at = timestamp::parse("2026-01-01T00:00:00").unwrap();
+            for (i, (gap, n)) in clusters.iter().map(|(gap, n)| (gap, readable(*n))).enumerate() {
+                at += Duration::milliseconds(*gap); // one timestamp per cluster
+                s.add(&format!("c{i}"), n, &timestamp::format(at), 0);
+            }
+            let (run, _) = run(&mut s, page_size, 10_000, 50);
+            expect_all_once(&run, &s);
+            // a timestamp holding exactly as many events as a capped page looks
+            // just like one holding more: reporting it is right
+            let ambiguous = (ignore_marker || reject_marker)
+                && clusters.iter().any(|(_, n)| cap.is_some_and(|c| *n >= c));
+            let overfull = run.notices.iter().any(|n| matches!(n, Notice::Overfull { .. }));
+            proptest::prop_assert!(!overfull || ambiguous, "{:?}", run.notices);
+        }
+    }
+}
