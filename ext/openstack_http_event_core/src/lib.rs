@@ -24,6 +24,7 @@ pub mod panko;
 pub mod runtime;
 pub mod scrub;
 pub mod secret;
+pub mod shared;
 pub mod timestamp;
 
 pub use config::Config;

@@ -3,15 +3,13 @@
 //! the paging decisions ([`crate::paging`]) and the back-off
 //! ([`crate::backoff`]). It knows nothing of Ruby; the binding drives
 //! [`Monitor::next_batch`] on the shared runtime without the GVL and reads
-//! [`Shared`] from any thread.
+//! [`Shared`] (in [`crate::shared`]) from any thread.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rand::Rng;
-use tokio::sync::watch;
 use tokio::time::Instant;
 use url::Url;
 
@@ -23,142 +21,16 @@ use crate::http::{self, Http, Reply};
 use crate::keystone;
 use crate::paging::{Notice, Paging, Summary};
 use crate::panko::Query;
-use crate::scrub::Scrubber;
+pub use crate::shared::{Level, Shared, Stats};
 use crate::{backoff, clock, timestamp};
 /// A token this close to its expiry is renewed before use.
 const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
-/// Log records kept for the Ruby side; older ones are dropped.
-const LOG_CAPACITY: usize = 1000;
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
 /// The longest error message (which quotes the service) put in a log line.
 const ERROR_SHOWN_CHARS: usize = 500;
 /// Failures in a row past which a retried failure is logged as an error.
 const FAILURES_BEFORE_ERROR: u32 = 10;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Stats {
-    /// Polls made (one request for one page each).
-    pub polls: u64,
-    /// HTTP requests, Keystone included.
-    pub requests: u64,
-    /// Events delivered: counted by the binding once the block they were
-    /// yielded to returned ([`Shared::count_delivered`]), not when fetched.
-    pub events: u64,
-    pub duplicates_dropped: u64,
-    pub filtered: u64,
-    /// Rows that could not be converted (no message_id, bad timestamp, …).
-    pub skipped: u64,
-    pub errors: u64,
-    /// Timestamps left behind holding more events than one page can carry
-    /// on a service without a working `marker`: events there past the first
-    /// page could not be read.
-    pub unreadable: u64,
-    /// Polls retried after a failure.
-    pub retries: u64,
-    pub authentications: u64,
-    pub last_error: Option<String>,
-    /// The newest service timestamp seen (or the start), as Panko writes it.
-    pub cursor: Option<String>,
-}
-
-/// The part of a monitor any thread may touch while a poll runs.
-pub struct Shared {
-    stop: watch::Sender<bool>,
-    stats: Mutex<Stats>,
-    logs: Mutex<VecDeque<(Level, String)>>,
-    /// Every secret the monitor holds; scrubbed from logs, stats and errors.
-    scrubber: Scrubber,
-}
-
-impl Shared {
-    fn new() -> Self {
-        Shared {
-            stop: watch::Sender::new(false),
-            stats: Mutex::new(Stats::default()),
-            logs: Mutex::new(VecDeque::new()),
-            scrubber: Scrubber::new(),
-        }
-    }
-
-    /// Ends the current wait or request and makes polls return `None`.
-    pub fn stop(&self) {
-        self.stop.send_replace(true);
-    }
-
-    pub fn resume(&self) {
-        self.stop.send_replace(false);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.stop.borrow()
-    }
-
-    /// Resolves once `stop` is called.
-    pub async fn stopped(&self) {
-        let mut rx = self.stop.subscribe();
-        let _ = rx.wait_for(|stopped| *stopped).await;
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.lock_stats().clone()
-    }
-
-    /// Counts `n` events as delivered; the binding calls it once the block
-    /// they were yielded to has returned.
-    pub fn count_delivered(&self, n: u64) {
-        let mut stats = self.lock_stats();
-        stats.events = stats.events.saturating_add(n);
-    }
-
-    fn lock_stats(&self) -> MutexGuard<'_, Stats> {
-        self.stats.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Takes the log records written since the last call.
-    pub fn drain_logs(&self) -> Vec<(Level, String)> {
-        self.logs.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect()
-    }
-
-    /// Adds a log record from outside the engine (the binding).
-    pub fn log_message(&self, level: Level, message: String) {
-        self.log(level, message);
-    }
-
-    /// The error with the monitor's secrets scrubbed from its texts: every
-    /// error that leaves the core goes through here.
-    pub fn scrub_error(&self, error: Error) -> Error {
-        self.scrubber.scrub_error(error)
-    }
-
-    fn log(&self, level: Level, message: String) {
-        let message = self.scrubber.scrub(&message);
-        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        if logs.len() >= LOG_CAPACITY {
-            logs.pop_front();
-        }
-        logs.push_back((level, message));
-    }
-}
 
 struct Session {
     endpoint: Url,
