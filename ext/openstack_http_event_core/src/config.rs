@@ -11,6 +11,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::filter::{EventTypeFilter, RubyFlags};
 use crate::secret::Secret;
+use crate::source::Kind;
 use crate::timestamp;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -29,6 +30,9 @@ pub struct Config {
     /// Event service base URL (before `/v2/events`); found in the catalog
     /// when absent.
     pub url: Option<Url>,
+    /// The service's dialect (`http.source`); `None`: Panko, or what the
+    /// Keystone catalog's service type says when the URL comes from there.
+    pub source: Option<Kind>,
     pub auth: Auth,
     pub page_size: u32,
     pub poll_interval: Duration,
@@ -154,6 +158,7 @@ impl Interface {
 
 const KEYS: &[&str] = &[
     "url",
+    "source",
     "auth",
     "page_size",
     "poll_interval",
@@ -317,6 +322,7 @@ impl Config {
     pub fn from_value(value: &Value) -> Result<Config> {
         let o = Options::new("http", value, KEYS)?;
         let url = o.url("url")?;
+        let source = o.get("source").map(parse_source).transpose()?;
         let auth = match o.get("auth") {
             None => Auth::None,
             Some(v) => parse_auth(v)?,
@@ -360,6 +366,13 @@ impl Config {
                 ))
             }
         };
+        if all_tenants == AllTenants::Always && source.is_some_and(|k| !k.source().supports_all_tenants()) {
+            return Err(Error::config(
+                "http.all_tenants",
+                "is true, but http.source :ceilometer has no all_tenants (Ceilometer's v2 events API would take it \
+                 for a trait filter and answer nothing); leave it :auto",
+            ));
+        }
         let file = |key: &str| -> Result<Option<PathBuf>> {
             let path = o.string(key)?.map(PathBuf::from);
             match path {
@@ -386,6 +399,7 @@ impl Config {
         }
         Ok(Config {
             url,
+            source,
             auth,
             page_size,
             poll_interval: o.seconds("poll_interval", 1.0, true)?,
@@ -409,6 +423,36 @@ impl Config {
             },
         })
     }
+}
+
+/// `http.source`: a name (`:panko`, `:ceilometer`) or `{:type => name}`.
+fn parse_source(value: &Value) -> Result<Kind> {
+    let (key, name) = match value {
+        Value::String(name) => ("http.source", name.as_str()),
+        Value::Object(_) => {
+            let o = Options::new("http.source", value, &["type"])?;
+            match o.get("type") {
+                Some(Value::String(name)) => ("http.source.type", name.as_str()),
+                Some(other) => {
+                    return Err(Error::config(
+                        "http.source.type",
+                        format!("must be a Symbol or a String, got {}", type_name(other)),
+                    ))
+                }
+                None => return Err(Error::config("http.source.type", "is required")),
+            }
+        }
+        other => {
+            return Err(Error::config(
+                "http.source",
+                format!("must be a Symbol, a String or a Hash with :type, got {}", type_name(other)),
+            ))
+        }
+    };
+    Kind::named(name).ok_or_else(|| {
+        let known: Vec<String> = Kind::ALL.iter().map(|k| format!(":{}", k.name())).collect();
+        Error::config(key, format!("unknown source {name:?} (known: {})", known.join(", ")))
+    })
 }
 
 fn parse_filter(value: &Value) -> Result<Option<EventTypeFilter>> {
@@ -608,5 +652,22 @@ mod tests {
         assert!(c.event_types.unwrap().matches("compute.instance.create.end"));
         let c = Config::from_value(&json!({"url": "http://x", "event_types_regex": ""})).unwrap();
         assert!(c.event_types.is_none());
+    }
+
+    #[test]
+    fn source_by_name_or_type_and_errors_naming_http_source() {
+        let source = |v: Value| Config::from_value(&json!({"url": "http://x", "source": v})).map(|c| c.source);
+        assert_eq!(Config::from_value(&json!({"url": "http://x"})).unwrap().source, None);
+        assert_eq!(source(json!("panko")).unwrap(), Some(Kind::Panko));
+        assert_eq!(source(json!("ceilometer")).unwrap(), Some(Kind::Ceilometer));
+        assert_eq!(source(json!({"type": "ceilometer"})).unwrap(), Some(Kind::Ceilometer));
+        let bogus = err(json!({"url": "http://x", "source": "bogus"}));
+        assert!(bogus.contains("http.source") && bogus.contains(":panko, :ceilometer"), "{bogus}");
+        assert!(err(json!({"url": "http://x", "source": {"type": "json"}})).contains("http.source.type"));
+        assert!(err(json!({"url": "http://x", "source": {"type": "panko", "url": "y"}})).contains("http.source.url"));
+        assert!(err(json!({"url": "http://x", "source": {}})).contains("http.source.type: is required"));
+        assert!(err(json!({"url": "http://x", "source": 3})).contains("http.source: must be"));
+        let both = err(json!({"url": "http://x", "source": "ceilometer", "all_tenants": true}));
+        assert!(both.contains("http.all_tenants"), "{both}");
     }
 }

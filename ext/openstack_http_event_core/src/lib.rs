@@ -20,11 +20,11 @@ pub mod json;
 pub mod keystone;
 pub mod monitor;
 pub mod paging;
-pub mod panko;
 pub mod runtime;
 pub mod scrub;
 pub mod secret;
 pub mod shared;
+pub mod source;
 pub mod timestamp;
 
 pub use config::Config;

@@ -16,12 +16,12 @@ use url::Url;
 use crate::config::{AllTenants, Auth, Config, KeystoneVersion};
 use crate::cursor::{Admitted, CapReached, Cursor};
 use crate::error::{Error, Result};
-use crate::event::{self, Event, Page};
+use crate::event::{Event, Page};
 use crate::http::{self, Http, Reply};
 use crate::keystone;
 use crate::paging::{Notice, Paging, Summary};
-use crate::panko::Query;
 pub use crate::shared::{Level, Shared, Stats};
+use crate::source::{Kind, Query, Source};
 use crate::{backoff, clock, timestamp};
 /// A token this close to its expiry is renewed before use.
 const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
@@ -57,6 +57,7 @@ enum Answer {
 async fn request_page(
     request: impl std::future::Future<Output = Result<Reply>>,
     shown: String,
+    source: Arc<dyn Source>,
     max_nesting: usize,
 ) -> Result<Answer> {
     let reply = request.await?;
@@ -73,7 +74,8 @@ async fn request_page(
         });
     }
     let now = clock::service_now(&reply.headers);
-    event::parse_page(&reply.body, max_nesting)
+    source
+        .parse(&reply.body, max_nesting)
         .map(|page| Answer::Page(page, now))
         .map_err(|message| Error::Parse { url: shown, message })
 }
@@ -86,6 +88,10 @@ struct Prefetch {
 
 pub struct Monitor {
     config: Config,
+    /// The service's dialect: `http.source`, else from the catalog's
+    /// service type, else Panko. Shared with the prefetch task, which
+    /// parses what it fetched.
+    source: Arc<dyn Source>,
     http: Http,
     session: Option<Session>,
     cursor: Cursor,
@@ -120,7 +126,12 @@ impl Monitor {
     pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Self> {
         let http = Http::new(&config)?;
         let cursor = new_cursor(&config, config.since);
-        let paging = Paging::new(config.page_size, config.limits.max_page_size);
+        let source = config.source.unwrap_or(Kind::Panko).source();
+        let paging = if source.supports_marker() {
+            Paging::new(config.page_size, config.limits.max_page_size)
+        } else {
+            Paging::without_marker(config.page_size, config.limits.max_page_size)
+        };
         match &config.auth {
             Auth::None => {}
             Auth::Token(token) => shared.scrubber.add(token.expose()),
@@ -132,6 +143,7 @@ impl Monitor {
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {
             config,
+            source,
             http,
             session: None,
             cursor,
@@ -148,6 +160,12 @@ impl Monitor {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The source polled (it may change once, when the Keystone catalog
+    /// offers only `metering`).
+    pub fn source(&self) -> &dyn Source {
+        self.source.as_ref()
     }
 
     pub fn shared(&self) -> Arc<Shared> {
@@ -389,6 +407,19 @@ impl Monitor {
     /// so with Keystone it is sent only when the token is an admin's.
     /// Before a session exists the answer is provisional.
     fn all_tenants(&self) -> Result<bool> {
+        if !self.source.supports_all_tenants() {
+            if self.config.all_tenants == AllTenants::Always {
+                return Err(Error::config(
+                    "http.all_tenants",
+                    format!(
+                        "is true, but the event service is read as source {} (from the catalog), which has no \
+                         all_tenants; leave it :auto",
+                        self.source.name()
+                    ),
+                ));
+            }
+            return Ok(false);
+        }
         let admin = self.session.as_ref().and_then(|s| s.admin);
         match (self.config.all_tenants, admin) {
             (AllTenants::Never, _) => Ok(false),
@@ -448,7 +479,8 @@ impl Monitor {
             // the session's roles decide all_tenants
             let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
             let (request, shown, keystone) = self.start_request(query)?;
-            match request_page(request, shown.clone(), self.config.limits.max_nesting).await? {
+            let source = Arc::clone(&self.source);
+            match request_page(request, shown.clone(), source, self.config.limits.max_nesting).await? {
                 Answer::Page(page, now) => return Ok((page, now)),
                 Answer::Unauthorized(_) if keystone && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
@@ -472,7 +504,7 @@ impl Monitor {
         query: &Query,
     ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool)> {
         let session = self.session.as_ref().ok_or_else(|| Error::config("http.auth", "no session"))?;
-        let url = query.url(&session.endpoint);
+        let url = self.source.url(&session.endpoint, query);
         let shown = http::redact(&url);
         self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
         self.shared.lock_stats().requests += 1;
@@ -490,7 +522,8 @@ impl Monitor {
             return;
         }
         if let Ok((request, shown, _)) = self.start_request(&query) {
-            let task = tokio::spawn(request_page(request, shown, self.config.limits.max_nesting));
+            let source = Arc::clone(&self.source);
+            let task = tokio::spawn(request_page(request, shown, source, self.config.limits.max_nesting));
             self.prefetch = Some(Prefetch { query, task });
         }
     }
@@ -545,6 +578,7 @@ impl Monitor {
                     None => {
                         let url = keystone::find_event_service(&token.catalog, auth.interface, auth.region.as_deref())?;
                         self.shared.log(Level::Info, format!("event service from the catalog: {url}"));
+                        self.source_from_catalog(&token.catalog);
                         url
                     }
                 };
@@ -578,6 +612,39 @@ impl Monitor {
         };
         self.session = Some(session);
         Ok(true)
+    }
+}
+
+impl Monitor {
+    /// Without `http.source`, the catalog's service type chooses the
+    /// dialect: `metering` (no `event` in the catalog) is Ceilometer's own
+    /// v2 events API, read without marker from then on.
+    fn source_from_catalog(&mut self, catalog: &[keystone::Service]) {
+        if self.config.source.is_some() {
+            return;
+        }
+        // the type keystone::find_event_service took: the first one present
+        let found = keystone::EVENT_SERVICE_TYPES.into_iter().find(|t| catalog.iter().any(|s| s.kind == *t));
+        let Some((found, kind)) = found.and_then(|t| Some((t, Kind::for_catalog_type(t)?))) else { return };
+        if kind.name() == self.source.name() {
+            return;
+        }
+        let source = kind.source();
+        self.shared.log(
+            Level::Info,
+            format!(
+                "the catalog offers {:?}, not {:?}: reading it as source {} ({})",
+                found,
+                keystone::EVENT_SERVICE_TYPES[0],
+                source.name(),
+                source.describe()
+            ),
+        );
+        if !source.supports_marker() {
+            let notices = self.paging.stop_marker();
+            self.report(notices);
+        }
+        self.source = source;
     }
 }
 

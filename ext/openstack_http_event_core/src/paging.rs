@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDateTime;
 
 use crate::event::Page;
-use crate::panko::Query;
+use crate::source::Query;
 
 /// A cap is learned only from pages at least this big: a few events that
 /// arrive between two requests must not pass for one.
@@ -147,6 +147,22 @@ impl Paging {
             drain: None,
             overfull: BTreeSet::new(),
         }
+    }
+
+    /// Paging for a service without `marker` (Ceilometer's own v2 events
+    /// API): by timestamp from the first request, as after
+    /// [`Paging::marker_rejected`], without the failed request.
+    pub fn without_marker(page_size: u32, max_page_size: u32) -> Self {
+        let mut paging = Paging::new(page_size, max_page_size);
+        paging.timestamp_only = true;
+        paging
+    }
+
+    /// From now on pages by timestamp only: the service turned out to be
+    /// one without `marker` (found from the catalog). A drain under way
+    /// goes on as after [`Paging::marker_rejected`].
+    pub fn stop_marker(&mut self) -> Vec<Notice> {
+        self.marker_rejected()
     }
 
     /// Whether a drain is under way (its next page is due at once).
@@ -399,8 +415,11 @@ mod tests {
 
     /// Polls until a poll ends caught up with nothing new, at most `polls` times.
     fn run(service: &mut Service, page_size: u32, max_page_size: u32, polls: usize) -> (Run, Paging) {
+        run_with(service, Paging::new(page_size, max_page_size), polls)
+    }
+
+    fn run_with(service: &mut Service, mut paging: Paging, polls: usize) -> (Run, Paging) {
         let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
-        let mut paging = Paging::new(page_size, max_page_size);
         let mut out = Run { delivered: vec![], notices: vec![], polls: vec![] };
         let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
         for _ in 0..polls {
@@ -488,6 +507,31 @@ mod tests {
         expect_all_once(&run, &s);
         assert!(paging.timestamp_only());
         assert!(run.polls[0] <= 6, "{:?}", run.polls);
+    }
+
+    #[test]
+    fn a_service_without_marker_is_paged_by_timestamp_from_the_first_request() {
+        let mut s = Service::new(Dialect { reject_marker: true, ..Dialect::default() });
+        s.add("s", 150, "2026-01-01T00:00:00", 0);
+        s.add("o", 100, "2026-01-01T00:00:01", 10);
+        // `run_with` asserts a refused request carried a marker: none is sent
+        let (run, paging) = run_with(&mut s, Paging::without_marker(100, 10_000), 5);
+        expect_all_once(&run, &s);
+        assert!(paging.timestamp_only());
+        assert!(run.notices.is_empty(), "{:?}", run.notices);
+        assert!(run.polls[0] <= 5, "{:?}", run.polls);
+    }
+
+    #[test]
+    fn stopping_marker_mid_drain_goes_on_from_the_floor() {
+        let mut paging = Paging::new(10, 100);
+        let first = paging.next_query(None, false);
+        let page = Summary { rows: 10, fresh: 10, last_message_id: Some("m".into()), ..Summary::default() };
+        paging.after_page(&first, &page);
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("m"));
+        paging.stop_marker();
+        assert!(paging.timestamp_only());
+        assert_eq!(paging.next_query(None, false).marker, None);
     }
 
     #[test]

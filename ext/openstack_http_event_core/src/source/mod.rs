@@ -1,0 +1,151 @@
+//! Event sources: the dialect of the service polled. A [`Source`] builds the
+//! request for a [`Query`] (the paging state the engine keeps) and reads the
+//! body that answers it into a [`Page`]; the engine ([`crate::monitor`])
+//! does the rest — session, prefetch, back-off, progress checks, cursor —
+//! the same for every source.
+//!
+//! One file per dialect: [`panko`] (OpenStack Panko's v2 events API, with
+//! `marker`) and [`ceilometer`] (Ceilometer's own v2 events API: the same
+//! filters, no `marker`, no `all_tenants`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use url::Url;
+
+use crate::event::{self, Page};
+use crate::timestamp;
+
+pub mod ceilometer;
+pub mod panko;
+
+/// The most characters of a marker a log line shows.
+const MARKER_SHOWN: usize = 100;
+
+/// One request's worth of paging state, whatever the dialect.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Events stamped at or after this; none on a first poll without a start.
+    pub floor: Option<NaiveDateTime>,
+    /// Every project's events, where the source can ask for them.
+    pub all_tenants: bool,
+    pub limit: u32,
+    /// `message_id` of the last row of the previous page of this drain;
+    /// only for a source that [supports it](Source::supports_marker).
+    pub marker: Option<String>,
+}
+
+impl Query {
+    /// What the query asks for, for the poll's log line.
+    pub fn describe(&self) -> String {
+        let mut text = match self.floor {
+            Some(f) => format!("events with start_timestamp >= {}", timestamp::format(f)),
+            None => "all events".to_owned(),
+        };
+        if self.all_tenants {
+            text.push_str(", all tenants");
+        }
+        text.push_str(&format!(", limit {}", self.limit));
+        if let Some(m) = &self.marker {
+            // a service's id can be of any length: a log line shows its start
+            match m.char_indices().nth(MARKER_SHOWN) {
+                Some((end, _)) => text.push_str(&format!(", after marker {}… ({} bytes)", &m[..end], m.len())),
+                None => text.push_str(&format!(", after marker {m}")),
+            }
+        }
+        text
+    }
+}
+
+/// A service dialect. Implementations hold no per-poll state (that is the
+/// engine's), so one is shared by the poll and its prefetch task.
+pub trait Source: fmt::Debug + Send + Sync {
+    /// The source's name, as the `http.source` option spells it.
+    fn name(&self) -> &'static str;
+
+    /// What the source is, for `check` and log lines.
+    fn describe(&self) -> &'static str;
+
+    /// The URL of the request for `query`, below the service's base URL.
+    fn url(&self, base: &Url, query: &Query) -> Url;
+
+    /// Reads one response body into a page of rows.
+    fn parse(&self, body: &[u8], max_nesting: usize) -> Result<Page, String> {
+        event::parse_page(body, max_nesting)
+    }
+
+    /// Whether the service pages with `marker`; without it, paging goes by
+    /// timestamp from the start.
+    fn supports_marker(&self) -> bool;
+
+    /// Whether the service knows `all_tenants`; without it the monitor reads
+    /// what the token's project may see.
+    fn supports_all_tenants(&self) -> bool;
+}
+
+/// The sources `http.source` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Panko,
+    Ceilometer,
+}
+
+impl Kind {
+    /// Every kind, in the order an error message lists them.
+    pub const ALL: [Kind; 2] = [Kind::Panko, Kind::Ceilometer];
+
+    /// The kind `http.source` spells `name`.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Panko => "panko",
+            Kind::Ceilometer => "ceilometer",
+        }
+    }
+
+    /// The source that speaks this dialect.
+    pub fn source(self) -> Arc<dyn Source> {
+        match self {
+            Kind::Panko => Arc::new(panko::Panko),
+            Kind::Ceilometer => Arc::new(ceilometer::Ceilometer),
+        }
+    }
+
+    /// The dialect a Keystone catalog's service type speaks: `event` is
+    /// Panko, `metering` Ceilometer's own v2 events API.
+    pub fn for_catalog_type(kind: &str) -> Option<Kind> {
+        match kind {
+            "event" => Some(Kind::Panko),
+            "metering" => Some(Kind::Ceilometer),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_name_and_catalog_type() {
+        assert_eq!(Kind::named("ceilometer"), Some(Kind::Ceilometer));
+        assert_eq!(Kind::named("bogus"), None);
+        assert_eq!(Kind::for_catalog_type("metering"), Some(Kind::Ceilometer));
+        assert_eq!(Kind::for_catalog_type("event"), Some(Kind::Panko));
+        for kind in Kind::ALL {
+            assert_eq!(kind.source().name(), kind.name());
+        }
+    }
+
+    #[test]
+    fn describe_clips_a_long_marker() {
+        let q = Query { floor: timestamp::parse("2016-03-14T14:22:00.5"), limit: 50, ..Query::default() };
+        assert!(q.describe().contains(">= 2016-03-14T14:22:00.500000"));
+        let long = Query { marker: Some("m".repeat(5000)), ..q };
+        assert!(long.describe().len() < 300 && long.describe().contains("(5000 bytes)"), "{}", long.describe());
+    }
+}
