@@ -86,6 +86,32 @@ pub struct Settings {
     pub reject_marker: bool,
     /// and hold every page to at most this many rows whatever `limit` asks.
     pub max_limit: Option<usize>,
+    /// The events API played: Panko's, or Ceilometer's own v2 one.
+    pub dialect: Dialect,
+}
+
+/// Which OpenStack events API `/v2/events` plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// Panko v2: `q` filters, `limit`, `marker`, `all_tenants`.
+    Panko,
+    /// Ceilometer's v2 events API (`metering` in the catalog), which Panko
+    /// was split from: its `get_all` takes only `q` and `limit`, so WSME
+    /// answers 400 "Unknown argument" to anything else (`marker`, `sort`);
+    /// `all_tenants` is no special field there but a trait filter, which no
+    /// event matches; an admin sees its own project's events and those
+    /// without a project, as here.
+    Ceilometer,
+}
+
+impl Dialect {
+    fn named(name: &str) -> Option<Dialect> {
+        match name {
+            "panko" => Some(Dialect::Panko),
+            "ceilometer" => Some(Dialect::Ceilometer),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -102,6 +128,7 @@ impl Default for Settings {
             ignore_marker: false,
             reject_marker: false,
             max_limit: None,
+            dialect: Dialect::Panko,
         }
     }
 }
@@ -552,6 +579,15 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
     }
     let limit = params.iter().find(|(k, _)| k == "limit").map(|(_, v)| v.as_str());
     let mut marker = params.iter().find(|(k, _)| k == "marker").map(|(_, v)| v.clone());
+    let ceilometer = st.settings.dialect == Dialect::Ceilometer;
+    if ceilometer {
+        let known =
+            |k: &str| k == "limit" || (k.starts_with("q.") && ["field", "op", "value", "type"].contains(&&k[2..]));
+        if let Some((unknown, _)) = params.iter().find(|(k, _)| !known(k)) {
+            let fault = json!({"faultcode": "Client", "faultstring": format!("Unknown argument: {unknown:?}"), "debuginfo": null});
+            return panko_error(400, &fault.to_string());
+        }
+    }
     if marker.is_some() && st.settings.reject_marker {
         // what a WSME service (Ceilometer's v2 API) says of an argument it does not know
         let fault = json!({"faultcode": "Client", "faultstring": "Unknown argument: \"marker\"", "debuginfo": null});
@@ -567,6 +603,11 @@ fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &By
     };
     // Panko 10 honours all_tenants only from an admin; from anyone else it
     // is a trait filter, and no event has that trait
+    if ceilometer && query.all_tenants {
+        // no such field in Ceilometer's API: a filter on a trait of that name
+        query.all_tenants = false;
+        query.traits.push(("all_tenants".into(), "True".into()));
+    }
     let admin = token.and_then(|t| st.tokens.get(t)).is_none_or(|t| t.admin);
     if query.all_tenants && !admin {
         return reply(200, "[]");
@@ -658,6 +699,11 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             }
             if let Some(v) = input["reject_marker"].as_bool() {
                 s.reject_marker = v;
+            }
+            match input["dialect"].as_str().map(|d| (d, Dialect::named(d))) {
+                None => {}
+                Some((_, Some(d))) => s.dialect = d,
+                Some((d, None)) => return panko_error(400, &format!("unknown dialect {d:?} (panko, ceilometer)")),
             }
             match &input["max_limit"] {
                 Value::Null => {}

@@ -106,7 +106,10 @@ class Lookalike
   # than Panko: ignore_marker: true (serves every page as if no marker was
   # sent), reject_marker: true (400 "Unknown argument: \"marker\"", as a
   # WSME service such as Ceilometer's own v2 events API answers), max_limit:
-  # N (at most N rows per page whatever limit asks; 0 lifts it).
+  # N (at most N rows per page whatever limit asks; 0 lifts it);
+  # dialect: "ceilometer" (Ceilometer's own v2 events API: only q.* and limit
+  # are arguments, anything else such as marker is a 400 "Unknown argument",
+  # and all_tenants is a trait filter that matches nothing) or "panko".
   def configure(**opts)
     control(:post, "config", opts)
   end

@@ -449,6 +449,13 @@ impl Monitor {
     pub async fn check(&mut self) -> Result<()> {
         let query = Query { floor: None, all_tenants: self.all_tenants().unwrap_or(false), limit: 1, marker: None };
         let result = self.fetch(&query).await.map(|_| ());
+        if result.is_ok() {
+            let source = &self.source;
+            self.shared.log(
+                Level::Info,
+                format!("the event service answers as source {}: {}", source.name(), source.describe()),
+            );
+        }
         result.map_err(|e| self.shared.scrub_error(e))
     }
 
