@@ -14,6 +14,9 @@ dlext = RbConfig::CONFIG["DLEXT"]
 so_name = RbConfig::CONFIG["SOEXT"] == "dylib" ? "lib#{crate}.dylib" : "lib#{crate}.so"
 target_dir = ENV.fetch("CARGO_TARGET_DIR", File.join(root, "target"))
 profile = ENV.fetch("OHEM_CARGO_PROFILE", "release")
+# Test-only entry points (Native#__debug_panic), for the specs: `rake
+# compile` sets OHEM_DEBUG_ENTRY_POINTS=1; a gem install leaves them out.
+features = ENV["OHEM_DEBUG_ENTRY_POINTS"] == "1" ? " --features debug-entry-points" : ""
 built = File.join(target_dir, profile == "dev" ? "debug" : profile, so_name)
 
 unless system("cargo", "--version", out: File::NULL, err: File::NULL)
@@ -33,7 +36,7 @@ File.write("Makefile", <<~MAKE)
   all: $(DLLIB)
 
   $(DLLIB): FORCE
-  \tRUBY=$(RUBY) $(CARGO) build --profile #{profile} --locked -p #{crate} --manifest-path #{File.join(root, "Cargo.toml").shellescape} --target-dir #{target_dir.shellescape}
+  \tRUBY=$(RUBY) $(CARGO) build --profile #{profile} --locked -p #{crate}#{features} --manifest-path #{File.join(root, "Cargo.toml").shellescape} --target-dir #{target_dir.shellescape}
   \tcp #{built.shellescape} $(DLLIB)
 
   install: $(DLLIB)

@@ -72,6 +72,9 @@ pub fn to_json(ruby: &Ruby, value: Value, path: &str) -> Result<Json, Error> {
             None => Ok(Json::Object(out)),
         };
     }
+    // SAFETY: the GVL is held (the &Ruby witness) and the class name it
+    // borrows is copied by `into_owned` before any Ruby code can run (and
+    // with it the GC, or a change to the name).
     let class = unsafe { value.classname() }.into_owned();
     Err(bad(ruby, path, &format!("has an unsupported value of class {class}")))
 }

@@ -129,6 +129,11 @@ struct Slot<F, R> {
     result: Option<std::thread::Result<R>>,
 }
 
+/// The body Ruby runs without the GVL.
+///
+/// # Safety
+/// `data` must point at a live `Slot<F, R>` whose `interrupt` is live too,
+/// used by no one else during the call (see `without_gvl`).
 unsafe extern "C" fn call<F, R>(data: *mut c_void) -> *mut c_void
 where
     F: FnOnce(&Interrupt) -> R,
@@ -144,6 +149,10 @@ where
     null_mut()
 }
 
+/// Ruby's unblocking function: trips the interrupt.
+///
+/// # Safety
+/// `data` must point at a live `Interrupt` (see `without_gvl`).
 unsafe extern "C" fn unblock(data: *mut c_void) {
     // SAFETY: `data` points at the `Interrupt` owned by `without_gvl`, alive
     // for as long as Ruby may call this (the blocking region).

@@ -237,6 +237,8 @@ impl Native {
     }
 
     /// Raises a Rust panic on purpose, to prove panics become exceptions.
+    /// Test builds only (cargo feature `debug-entry-points`).
+    #[cfg(feature = "debug-entry-points")]
     fn debug_panic(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
         let _taken = rb_self.take(ruby)?;
         Self::run(ruby, async { panic!("requested by debug_panic") })
@@ -256,6 +258,7 @@ pub fn init(ruby: &Ruby, outer: RClass) -> Result<(), Error> {
     class.define_method("caught_up?", method!(Native::is_caught_up, 0))?;
     class.define_method("stats", method!(Native::stats, 0))?;
     class.define_method("drain_logs", method!(Native::drain_logs, 0))?;
+    #[cfg(feature = "debug-entry-points")]
     class.define_method("__debug_panic", method!(Native::debug_panic, 0))?;
     Ok(())
 }
