@@ -123,6 +123,9 @@ impl Monitor {
             shared.scrubber.add(secret.expose());
         }
         let auth = auth::build(&config)?;
+        for secret in auth.derived_secrets() {
+            shared.scrubber.add(&secret);
+        }
         for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
             shared.scrubber.add(&password);
         }

@@ -25,6 +25,11 @@ impl Authenticator for BasicAuth {
         "basic"
     }
 
+    fn derived_secrets(&self) -> Vec<String> {
+        let text = self.value.to_str().unwrap_or_default();
+        vec![text.trim_start_matches("Basic ").to_owned()]
+    }
+
     fn credentials<'a>(&'a mut self, _: &'a mut Http, _: &'a Scrubber) -> AuthFuture<'a> {
         ready(Credentials::fixed(vec![(AUTHORIZATION, self.value.clone())]))
     }
@@ -70,5 +75,6 @@ mod tests {
         let c = super::super::tests_support::credentials(&mut auth);
         assert_eq!(c.headers[0].1.to_str().unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         assert!(c.headers[0].1.is_sensitive());
+        assert_eq!(auth.derived_secrets(), ["QWxhZGRpbjpvcGVuIHNlc2FtZQ=="]);
     }
 }

@@ -102,6 +102,12 @@ pub trait Authenticator: Send {
     /// is added to `scrubber` before it is returned.
     fn credentials<'a>(&'a mut self, http: &'a mut Http, scrubber: &'a Scrubber) -> AuthFuture<'a>;
 
+    /// Secrets derived from the configured ones that a service could echo
+    /// (a Basic header's base64), for the scrubber.
+    fn derived_secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The service refused the credentials: forget any cached ones.
     fn invalidate(&mut self) {}
 }

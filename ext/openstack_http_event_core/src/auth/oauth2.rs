@@ -164,6 +164,11 @@ impl Authenticator for OAuth2Auth {
         })
     }
 
+    fn derived_secrets(&self) -> Vec<String> {
+        let basic = self.request().ok().and_then(|(h, _)| h[0].1.to_str().ok().map(str::to_owned));
+        basic.map(|b| b.trim_start_matches("Basic ").to_owned()).into_iter().collect()
+    }
+
     fn invalidate(&mut self) {
         self.cached = None;
     }
@@ -192,6 +197,7 @@ mod tests {
         assert!(headers[0].1.is_sensitive());
         assert!(!body.contains("s3cr"));
         assert_eq!(auth(None).request().unwrap().1, "grant_type=client_credentials");
+        assert_eq!(auth(None).derived_secrets(), [base64(b"my+client:s3cr%3At")]);
     }
 
     #[test]
