@@ -211,11 +211,21 @@ class OpenstackHTTPEventMonitor
     @native.drain_logs.each { |level, message| Logging.log(@logger, level, message) }
   end
 
+  # The auth keys `inspect` may show, by auth type: never a password, token,
+  # header value or client secret.
+  SHOWN_AUTH_KEYS = {
+    "keystone" => {"url" => "keystone", "username" => "user"},
+    "basic"    => {"username" => "user"},
+    "header"   => {"name" => "header"},
+    "oauth2"   => {"token_url" => "token_url", "client_id" => "client_id"}
+  }.freeze
+  private_constant :SHOWN_AUTH_KEYS
+
   def describe(http)
     auth = http["auth"].is_a?(Hash) ? http["auth"] : {}
-    parts = ["url=#{http["url"] || "(from catalog)"}", "auth=#{auth["type"] || "none"}"]
-    parts << "keystone=#{auth["url"]}" if auth["url"]
-    parts << "user=#{auth["username"]}" if auth["username"]
+    type = (auth["type"] || "none").to_s
+    parts = ["url=#{http["url"] || "(from catalog)"}", "auth=#{type}"]
+    SHOWN_AUTH_KEYS.fetch(type, {}).each { |key, label| parts << "#{label}=#{auth[key]}" if auth[key] }
     parts.join(" ")
   end
 end

@@ -15,6 +15,7 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 
+use crate::auth::{self, AuthSettings, OAuthTokens};
 use crate::store::{self, Query, Store};
 
 type Reply = Response<BoxBody<Bytes, std::io::Error>>;
@@ -88,6 +89,8 @@ pub struct Settings {
     pub max_limit: Option<usize>,
     /// The events API played: Panko's, or Ceilometer's own v2 one.
     pub dialect: Dialect,
+    /// The credentials `/v2/events` demands when not Keystone's.
+    pub auth: AuthSettings,
 }
 
 /// Which OpenStack events API `/v2/events` plays.
@@ -129,6 +132,7 @@ impl Default for Settings {
             reject_marker: false,
             max_limit: None,
             dialect: Dialect::Panko,
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -167,6 +171,7 @@ struct State {
     settings: Settings,
     store: Store,
     tokens: HashMap<String, Token>,
+    oauth: OAuthTokens,
     faults: VecDeque<Fault>,
     raw_bodies: VecDeque<Bytes>,
     requests: Vec<Value>,
@@ -225,6 +230,7 @@ impl App {
                 settings,
                 store: Store::default(),
                 tokens: HashMap::new(),
+                oauth: OAuthTokens::default(),
                 faults: VecDeque::new(),
                 raw_bodies: VecDeque::new(),
                 requests: Vec::new(),
@@ -265,6 +271,8 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let token = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let headers = req.headers().clone();
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
@@ -277,11 +285,13 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let log_index = {
         let mut st = app.lock();
-        st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "status": 0}));
+        st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "authorization": authorization, "headers": headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(), "status": 0}));
         st.requests.len() - 1
     };
     let kind = if path.ends_with("/v2/events") {
         "events"
+    } else if path == "/oauth/token" {
+        "oauth"
     } else if path.starts_with("/identity") || path.starts_with("/v3/") || path.starts_with("/v2.0/") {
         "keystone"
     } else {
@@ -334,7 +344,9 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
             }
             r
         }
-        Some(f) if f.truncate => truncate(route(&app, &method, &path, &params, token.as_deref(), &body)).await,
+        Some(f) if f.truncate => {
+            truncate(route(&app, &method, &path, &params, token.as_deref(), &headers, &body)).await
+        }
         Some(f) if f.echo => {
             let echoed = format!("Invalid input for request body: {}", String::from_utf8_lossy(&body));
             if kind == "keystone" {
@@ -348,7 +360,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
             .header("Content-Type", "application/json")
             .body(Endless::new().boxed())
             .unwrap_or_else(|_| Response::new(full(Bytes::new()))),
-        _ => route(&app, &method, &path, &params, token.as_deref(), &body),
+        _ => route(&app, &method, &path, &params, token.as_deref(), &headers, &body),
     };
     if let Some(f) = &fault {
         if f.pad_bytes > 0 {
@@ -399,16 +411,42 @@ fn route(
     path: &str,
     params: &[(String, String)],
     token: Option<&str>,
+    headers: &hyper::HeaderMap,
     body: &Bytes,
 ) -> Reply {
     match (method.as_str(), path) {
+        ("POST", "/oauth/token") => {
+            let mut st = app.lock();
+            let st = &mut *st;
+            let (status, answer) = auth::token_endpoint(&st.settings.auth, &mut st.oauth, headers, body, random_hex());
+            let mut r = json_reply(status, answer);
+            if status == 401 {
+                r.headers_mut().insert("WWW-Authenticate", hyper::header::HeaderValue::from_static("Basic"));
+            }
+            r.headers_mut().insert("Cache-Control", hyper::header::HeaderValue::from_static("no-store"));
+            r
+        }
+        ("GET", "/v2/events") | ("GET", "/v2/events/") if app.lock().settings.auth.mode != "keystone" => {
+            let checked = {
+                let st = app.lock();
+                auth::check(&st.settings.auth, &st.oauth, headers)
+            };
+            match checked {
+                Ok(()) => events(app, params, None, true, body),
+                Err(message) => {
+                    let mut r = panko_error(401, &message);
+                    r.headers_mut().insert("WWW-Authenticate", hyper::header::HeaderValue::from_static("Bearer"));
+                    r
+                }
+            }
+        }
         // Keystone under /identity, and at the root as a provider's
         // address:port/v3 reaches it
         ("POST", "/identity/v3/auth/tokens") | ("POST", "/v3/auth/tokens") => keystone_v3(app, body),
         ("POST", "/identity/v2.0/tokens") | ("POST", "/v2.0/tokens") => keystone_v2(app, body),
         ("GET", "/identity/v3/auth/projects") | ("GET", "/v3/auth/projects") => projects(app, token, "projects"),
         ("GET", "/identity/v2.0/tenants") | ("GET", "/v2.0/tenants") => projects(app, token, "tenants"),
-        ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, body),
+        ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, false, body),
         _ => panko_error(404, &format!("no route for {method} {path}")),
     }
 }
@@ -544,9 +582,11 @@ fn projects(app: &App, token: Option<&str>, key: &str) -> Reply {
     json_reply(200, json!({ key: list }))
 }
 
-fn events(app: &App, params: &[(String, String)], token: Option<&str>, body: &Bytes) -> Reply {
+/// `authorized`: the caller checked credentials other than Keystone's.
+fn events(app: &App, params: &[(String, String)], token: Option<&str>, authorized: bool, body: &Bytes) -> Reply {
     let mut st = app.lock();
     let project = match check_token(&st, token) {
+        _ if authorized => None,
         Some(Some(project)) => Some(project_id(&project)),
         Some(None) => return panko_error(401, "an unscoped token cannot list events"),
         None if st.settings.require_auth => {
@@ -693,6 +733,7 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             if let Some(v) = input["admin"].as_bool() {
                 s.admin = v;
             }
+            s.auth.apply(&input);
             // paging dialect
             if let Some(v) = input["ignore_marker"].as_bool() {
                 s.ignore_marker = v;
@@ -722,13 +763,16 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
         }
         ("POST", "revoke") => {
             let n = st.tokens.len();
-            let gone: Vec<String> = st.tokens.drain().map(|(k, _)| k).collect();
+            let mut gone: Vec<String> = st.tokens.drain().map(|(k, _)| k).collect();
+            let n = n + st.oauth.live.len();
+            gone.extend(st.oauth.live.drain().map(|(k, _)| k));
             st.revoked.extend(gone);
             json_reply(200, json!({"revoked": n}))
         }
         ("POST", "reset") => {
             st.store.clear();
             st.tokens.clear();
+            st.oauth = OAuthTokens::default();
             st.revoked.clear();
             st.faults.clear();
             st.raw_bodies.clear();
@@ -742,10 +786,14 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             json_reply(200, json!({"ok": true}))
         }
         // the tokens issued so far, so a spec can search its logs for them
-        ("GET", "tokens") => {
-            json_reply(200, json!(st.tokens.keys().chain(st.revoked.iter()).cloned().collect::<Vec<_>>()))
-        }
-        ("GET", "stats") => json_reply(200, json!({"events": st.store.len(), "requests": st.requests.len()})),
+        ("GET", "tokens") => json_reply(
+            200,
+            json!(st.tokens.keys().chain(st.oauth.live.keys()).chain(st.revoked.iter()).cloned().collect::<Vec<_>>()),
+        ),
+        ("GET", "stats") => json_reply(
+            200,
+            json!({"events": st.store.len(), "requests": st.requests.len(), "oauth_tokens_issued": st.oauth.issued}),
+        ),
         ("GET", "projects") => {
             let map: serde_json::Map<String, Value> =
                 st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();

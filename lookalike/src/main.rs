@@ -6,6 +6,7 @@
 //! when its stdin closes, after `--lifetime` seconds, or on SIGINT/SIGTERM.
 
 mod app;
+mod auth;
 mod store;
 
 use std::net::SocketAddr;

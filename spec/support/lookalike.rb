@@ -110,10 +110,26 @@ class Lookalike
   # dialect: "ceilometer" (Ceilometer's own v2 events API: only q.* and limit
   # are arguments, anything else such as marker is a 400 "Unknown argument",
   # and all_tenants is a trait filter that matches nothing) or "panko".
+  # What /v2/events demands: auth: "keystone" (the default), "token"
+  # (X-Auth-Token equal to token:), "bearer" (token:), "basic"
+  # (basic_username:, basic_password:), "header" (header_name:,
+  # header_value:), "oauth2" (a token POST /oauth/token issued to client_id:
+  # and client_secret:, living expires_in: seconds) or "none".
   def configure(**opts)
     control(:post, "config", opts)
   end
 
+  # @return [Integer] OAuth 2.0 tokens POST /oauth/token issued
+  def oauth_tokens_issued
+    stats.fetch("oauth_tokens_issued")
+  end
+
+  # @return [String] the OAuth 2.0 token endpoint
+  def oauth_token_url
+    "#{url}/oauth/token"
+  end
+
+  # Revokes every token issued, Keystone's and OAuth 2.0's.
   def revoke_tokens
     control(:post, "revoke")
   end
@@ -123,7 +139,8 @@ class Lookalike
   end
 
   # @return [Array<Hash>] every non-control request: "method", "path",
-  #   "query", "params" ([[name, value], ...]), "token" (present?), "status"
+  #   "query", "params" ([[name, value], ...]), "token" (present?),
+  #   "authorization" (the header's value), "headers" (names), "status"
   def requests
     control(:get, "requests")
   end

@@ -112,8 +112,67 @@ pub struct Tls {
 #[allow(clippy::large_enum_variant)]
 pub enum Auth {
     None,
+    /// A static token sent as `X-Auth-Token`.
     Token(Secret),
+    /// A static token sent as `Authorization: Bearer`.
+    Bearer(Secret),
+    Basic(BasicAuth),
+    Header(HeaderAuth),
+    OAuth2(OAuth2Auth),
     Keystone(KeystoneAuth),
+}
+
+/// The values `http.auth.type` takes.
+pub const AUTH_TYPES: [&str; 7] = ["keystone", "token", "bearer", "basic", "header", "oauth2", "none"];
+
+impl Auth {
+    /// The auth type, as `http.auth.type` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Token(_) => "token",
+            Auth::Bearer(_) => "bearer",
+            Auth::Basic(_) => "basic",
+            Auth::Header(_) => "header",
+            Auth::OAuth2(_) => "oauth2",
+            Auth::Keystone(_) => "keystone",
+        }
+    }
+
+    /// Every secret the options hold, for the scrubber.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Auth::None => Vec::new(),
+            Auth::Token(s) | Auth::Bearer(s) => vec![s],
+            Auth::Basic(b) => vec![&b.password],
+            Auth::Header(h) => vec![&h.value],
+            Auth::OAuth2(o) => vec![&o.client_secret],
+            Auth::Keystone(k) => vec![&k.password],
+        }
+    }
+}
+
+/// `http.auth.type: basic`.
+#[derive(Debug, Clone)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// `http.auth.type: header`: one custom header.
+#[derive(Debug, Clone)]
+pub struct HeaderAuth {
+    pub name: String,
+    pub value: Secret,
+}
+
+/// `http.auth.type: oauth2`: the client credentials grant.
+#[derive(Debug, Clone)]
+pub struct OAuth2Auth {
+    pub token_url: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +253,25 @@ const AUTH_KEYS: &[&str] = &[
     "interface",
     "api_version",
     "token",
+    "name",
+    "value",
+    "token_url",
+    "client_id",
+    "client_secret",
+    "scope",
+];
+
+const KEYSTONE_KEYS: &[&str] = &[
+    "type",
+    "url",
+    "username",
+    "password",
+    "project_name",
+    "user_domain_id",
+    "project_domain_id",
+    "region",
+    "interface",
+    "api_version",
 ];
 
 /// Reads one hash of options, remembering its path for error messages.
@@ -483,7 +561,12 @@ fn parse_auth(value: &Value) -> Result<Auth> {
     let allow_only = |allowed: &[&str]| -> Result<()> {
         for key in o.map.keys() {
             if !allowed.contains(&key.as_str()) {
-                return Err(Error::config(o.key(key), format!("does not apply to auth type {kind}")));
+                let takes = allowed.iter().filter(|k| **k != "type").copied().collect::<Vec<_>>();
+                let takes = if takes.is_empty() { "no other keys".to_owned() } else { takes.join(", ") };
+                return Err(Error::config(
+                    o.key(key),
+                    format!("does not apply to auth type {kind} (it takes: {takes})"),
+                ));
             }
         }
         Ok(())
@@ -493,12 +576,48 @@ fn parse_auth(value: &Value) -> Result<Auth> {
             allow_only(&["type"])?;
             Ok(Auth::None)
         }
-        "token" => {
+        "token" | "bearer" => {
             allow_only(&["type", "token"])?;
-            Ok(Auth::Token(Secret::new(o.required_string("token")?)))
+            let token = o.required_string("token")?;
+            crate::auth::secret_value("http.auth.token", &token)?;
+            let token = Secret::new(token);
+            Ok(if kind == "token" { Auth::Token(token) } else { Auth::Bearer(token) })
+        }
+        "basic" => {
+            allow_only(&["type", "username", "password"])?;
+            let username = o.required_string("username")?;
+            if username.contains(':') {
+                return Err(Error::config("http.auth.username", "must not contain \":\" (RFC 7617)"));
+            }
+            if username.chars().any(char::is_control) {
+                return Err(Error::config("http.auth.username", "must not contain control characters"));
+            }
+            let password = o.required_string("password")?;
+            if password.chars().any(char::is_control) {
+                return Err(Error::config("http.auth.password", "must not contain control characters"));
+            }
+            Ok(Auth::Basic(BasicAuth { username, password: Secret::new(password) }))
+        }
+        "header" => {
+            allow_only(&["type", "name", "value"])?;
+            let name = o.required_string("name")?;
+            crate::auth::header::header_name(&name)?;
+            let value = o.required_string("value")?;
+            crate::auth::secret_value("http.auth.value", &value)?;
+            Ok(Auth::Header(HeaderAuth { name, value: Secret::new(value) }))
+        }
+        "oauth2" => {
+            allow_only(&["type", "token_url", "client_id", "client_secret", "scope"])?;
+            let token_url = o.url("token_url")?.ok_or_else(|| Error::config("http.auth.token_url", "is required"))?;
+            Ok(Auth::OAuth2(OAuth2Auth {
+                token_url,
+                client_id: o.required_string("client_id")?,
+                client_secret: Secret::new(o.required_string("client_secret")?),
+                scope: o.string("scope")?,
+            }))
         }
         "keystone" => {
-            allow_only(&AUTH_KEYS[..10])?;
+            allow_only(KEYSTONE_KEYS)?;
             let mut url = o.url("url")?.ok_or_else(|| Error::config("http.auth.url", "is required"))?;
             let path = url.path().trim_end_matches('/').to_owned();
             let suffix = ["/v3", "/v2.0"].into_iter().find(|s| path.ends_with(s));
@@ -536,7 +655,9 @@ fn parse_auth(value: &Value) -> Result<Auth> {
                 interface,
             }))
         }
-        other => Err(Error::config("http.auth.type", format!("must be keystone, token or none, got {other:?}"))),
+        other => {
+            Err(Error::config("http.auth.type", format!("must be one of {}, got {other:?}", AUTH_TYPES.join(", "))))
+        }
     }
 }
 
@@ -641,6 +762,73 @@ mod tests {
             json!({"url": "http://x", "auth": {"type": "keystone", "url": "http://k", "username": "u", "password": "s3cr3t", "interface": "weird"}}),
         );
         assert!(e.contains("http.auth.interface") && !e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn every_auth_type_parses_and_holds_its_secret() {
+        let auth = |a: Value| Config::from_value(&json!({"url": "http://x", "auth": a})).map(|c| c.auth);
+        let cases = [
+            (json!({"type": "bearer", "token": "t0k3n-b"}), "bearer", "t0k3n-b"),
+            (json!({"type": "token", "token": "t0k3n-x"}), "token", "t0k3n-x"),
+            (json!({"type": "basic", "username": "u", "password": "pw-basic"}), "basic", "pw-basic"),
+            (json!({"type": "header", "name": "X-Api-Key", "value": "k3y-h"}), "header", "k3y-h"),
+            (
+                json!({"type": "oauth2", "token_url": "http://idp/oauth/token", "client_id": "c", "client_secret": "cs-o", "scope": "read"}),
+                "oauth2",
+                "cs-o",
+            ),
+        ];
+        for (input, kind, secret) in cases {
+            let a = auth(input).unwrap();
+            assert_eq!(a.kind(), kind);
+            assert_eq!(a.secrets().iter().map(|s| s.expose()).collect::<Vec<_>>(), [secret]);
+            assert!(!format!("{a:?}").contains(secret), "{a:?}");
+        }
+        assert!(auth(json!({"type": "none"})).unwrap().secrets().is_empty());
+    }
+
+    #[test]
+    fn auth_errors_name_the_key_and_never_the_secret() {
+        let e = |a: Value| err(json!({"url": "http://x", "auth": a}));
+        let t = e(json!({"type": "magic"}));
+        assert!(
+            t.contains("http.auth.type") && t.contains("keystone, token, bearer, basic, header, oauth2, none"),
+            "{t}"
+        );
+        assert!(e(json!({"type": "bearer"})).contains("http.auth.token"));
+        let t = e(json!({"type": "bearer", "token": "tk-secret", "password": "p"}));
+        assert!(t.contains("http.auth.password") && t.contains("auth type bearer (it takes: token)"), "{t}");
+        assert!(e(json!({"type": "basic", "password": "p"})).contains("http.auth.username"));
+        assert!(e(json!({"type": "basic", "username": "u"})).contains("http.auth.password"));
+        assert!(e(json!({"type": "basic", "username": "a:b", "password": "pw"})).contains("http.auth.username"));
+        assert!(e(json!({"type": "basic", "username": "u", "password": "p", "token": "t"})).contains("http.auth.token"));
+        assert!(e(json!({"type": "header", "value": "v"})).contains("http.auth.name"));
+        assert!(e(json!({"type": "header", "name": "X-K"})).contains("http.auth.value"));
+        for bad in ["Host", "Content-Length", "X Key", "X-Key:"] {
+            let t = e(json!({"type": "header", "name": bad, "value": "v4lue-secret"}));
+            assert!(t.contains("http.auth.name") && !t.contains("v4lue-secret"), "{t}");
+        }
+        let t = e(json!({"type": "header", "name": "X-K", "value": "v4lue\nsecret"}));
+        assert!(t.contains("http.auth.value") && !t.contains("v4lue"), "{t}");
+        let t = e(json!({"type": "bearer", "token": "t0ken\r\nX: y"}));
+        assert!(t.contains("http.auth.token") && !t.contains("t0ken"), "{t}");
+        let full =
+            json!({"type": "oauth2", "token_url": "http://idp/t", "client_id": "c", "client_secret": "cs-secret"});
+        for missing in ["token_url", "client_id", "client_secret"] {
+            let mut a = full.clone();
+            a.as_object_mut().unwrap().remove(missing);
+            assert!(e(a).contains(&format!("http.auth.{missing}")), "{missing}");
+        }
+        let mut a = full.clone();
+        a["token_url"] = json!("idp/token");
+        let t = e(a);
+        assert!(t.contains("http.auth.token_url") && !t.contains("cs-secret"), "{t}");
+        let mut a = full.clone();
+        a["username"] = json!("u");
+        assert!(e(a).contains("http.auth.username"));
+        let t = e(json!({"type": "keystone", "url": "http://k", "username": "u", "password": "p", "client_id": "c"}));
+        assert!(t.contains("http.auth.client_id") && t.contains("auth type keystone"), "{t}");
+        assert!(e(json!({"type": "none", "token": "t"})).contains("(it takes: no other keys)"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::redirect;
 use reqwest::{Client, Response, StatusCode};
 use url::Url;
@@ -101,16 +102,28 @@ impl Http {
 
     /// A GET, as a future that owns what it needs, so it can also run as a
     /// task of its own (prefetching the next page).
+    ///
+    /// `headers` are the credentials ([`crate::auth::Credentials`]) and any
+    /// the source adds.
     pub fn get(
         &mut self,
         url: Url,
-        token: Option<&str>,
+        headers: &[(HeaderName, HeaderValue)],
     ) -> Result<impl std::future::Future<Output = Result<Reply>> + Send + 'static> {
         let mut request = self.client()?.get(url.clone()).header("Accept", "application/json");
-        if let Some(token) = token {
-            request = request.header("X-Auth-Token", token);
+        for (name, value) in headers {
+            request = request.header(name.clone(), value.clone());
         }
         Ok(finish(url, request, self.settings.caps))
+    }
+
+    /// A POST of `body` with `headers` (which set its Content-Type).
+    pub async fn post(&mut self, url: Url, headers: &[(HeaderName, HeaderValue)], body: Vec<u8>) -> Result<Reply> {
+        let mut request = self.client()?.post(url.clone()).header("Accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        finish(url, request.body(body), self.settings.caps).await
     }
 
     pub async fn post_json(&mut self, url: Url, body: Vec<u8>) -> Result<Reply> {
@@ -199,7 +212,8 @@ fn build(s: &Settings) -> Result<Client> {
 }
 
 /// Follows at most 5 redirects, and only on the same host and port: the
-/// `X-Auth-Token` header must not reach anyone else.
+/// credentials (`X-Auth-Token`, `Authorization`, a custom header) must not
+/// reach anyone else.
 fn same_host_only(attempt: redirect::Attempt) -> redirect::Action {
     let Some(first) = attempt.previous().first() else { return attempt.stop() };
     let same = first.host_str() == attempt.url().host_str()

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod backoff;
 pub mod clock;
 pub mod config;
@@ -17,7 +18,6 @@ pub mod event;
 pub mod filter;
 pub mod http;
 pub mod json;
-pub mod keystone;
 pub mod monitor;
 pub mod paging;
 pub mod runtime;
@@ -27,6 +27,8 @@ pub mod shared;
 pub mod source;
 pub mod timestamp;
 
+/// Keystone moved under [`auth`]; the old path still works.
+pub use auth::keystone;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;

@@ -8,23 +8,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use rand::Rng;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::auth::{self, Authenticator, Credentials};
 use crate::config::{AllTenants, Auth, Config, KeystoneVersion};
 use crate::cursor::{Admitted, CapReached, Cursor};
 use crate::error::{Error, Result};
 use crate::event::{Event, Page};
 use crate::http::{self, Http, Reply};
-use crate::keystone;
 use crate::paging::{Notice, Paging, Summary};
 pub use crate::shared::{Level, Shared, Stats};
 use crate::source::{Kind, Query, Source};
 use crate::{backoff, clock, timestamp};
-/// A token this close to its expiry is renewed before use.
-const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
 /// The longest error message (which quotes the service) put in a log line.
@@ -32,13 +30,12 @@ const ERROR_SHOWN_CHARS: usize = 500;
 /// Failures in a row past which a retried failure is logged as an error.
 const FAILURES_BEFORE_ERROR: u32 = 10;
 
+/// The event service's URL and what authenticates requests to it.
 struct Session {
     endpoint: Url,
-    token: Option<crate::secret::Secret>,
-    expires_at: Option<DateTime<Utc>>,
-    keystone: bool,
-    /// Whether the Keystone token carries the admin role; `None` for
-    /// other auth types, whose roles are unknown.
+    credentials: Credentials,
+    /// Whether the credentials carry the admin role (`all_tenants`); `None`
+    /// when unknown (every auth type but Keystone).
     admin: Option<bool>,
     /// The token's project, as `"name" (id …)`, for messages.
     project: String,
@@ -93,6 +90,7 @@ pub struct Monitor {
     /// parses what it fetched.
     source: Arc<dyn Source>,
     http: Http,
+    auth: Box<dyn Authenticator>,
     session: Option<Session>,
     cursor: Cursor,
     paging: Paging,
@@ -132,10 +130,12 @@ impl Monitor {
         } else {
             Paging::without_marker(config.page_size, config.limits.max_page_size)
         };
-        match &config.auth {
-            Auth::None => {}
-            Auth::Token(token) => shared.scrubber.add(token.expose()),
-            Auth::Keystone(k) => shared.scrubber.add(k.password.expose()),
+        for secret in config.auth.secrets() {
+            shared.scrubber.add(secret.expose());
+        }
+        let auth = auth::build(&config)?;
+        for secret in auth.derived_secrets() {
+            shared.scrubber.add(&secret);
         }
         for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
             shared.scrubber.add(&password);
@@ -145,6 +145,7 @@ impl Monitor {
             config,
             source,
             http,
+            auth,
             session: None,
             cursor,
             paging,
@@ -471,7 +472,7 @@ impl Monitor {
                     Ok(Err(error)) => return Err(error),
                     Ok(Ok(Answer::Unauthorized(_))) => {
                         self.shared.log(Level::Info, "the service refused the token; authenticating again".into());
-                        self.session = None;
+                        self.invalidate_session();
                         renewed = true;
                     }
                     // cancelled or panicked: ask again below
@@ -485,27 +486,37 @@ impl Monitor {
             let fresh_token = self.ensure_session().await?;
             // the session's roles decide all_tenants
             let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
-            let (request, shown, keystone) = self.start_request(query)?;
+            let (request, shown, renewable) = self.start_request(query)?;
             let source = Arc::clone(&self.source);
             match request_page(request, shown.clone(), source, self.config.limits.max_nesting).await? {
                 Answer::Page(page, now) => return Ok((page, now)),
-                Answer::Unauthorized(_) if keystone && !renewed && !fresh_token => {
+                Answer::Unauthorized(_) if renewable && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
                     self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
-                    self.session = None;
+                    self.invalidate_session();
                     renewed = true;
                 }
                 Answer::Unauthorized(message) => {
-                    self.session = None;
-                    return Err(Error::Authentication { url: shown, message });
+                    self.invalidate_session();
+                    return Err(Error::Authentication {
+                        url: shown,
+                        message: format!("{} credentials refused: {message}", self.auth.kind()),
+                    });
                 }
             }
         }
     }
 
+    /// Forgets the session and the authenticator's cached credentials (the
+    /// service refused them).
+    fn invalidate_session(&mut self) {
+        self.session = None;
+        self.auth.invalidate();
+    }
+
     /// Starts the request for `query` on the current session; the future
-    /// owns all it needs. Also returns the URL to show and whether the token
-    /// came from Keystone.
+    /// owns all it needs. Also returns the URL to show and whether a refusal
+    /// is worth new credentials.
     fn start_request(
         &mut self,
         query: &Query,
@@ -515,16 +526,16 @@ impl Monitor {
         let shown = http::redact(&url);
         self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
         self.shared.lock_stats().requests += 1;
-        let token = session.token.as_ref().map(|t| t.expose());
-        let request = self.http.get(url, token)?;
-        Ok((request, shown, session.keystone))
+        let renewable = session.credentials.renewable;
+        let request = self.http.get(url, &session.credentials.headers)?;
+        Ok((request, shown, renewable))
     }
 
     /// Fetches and parses the next page of a drain in a task of its own
     /// while Ruby handles the current one. Only a page that came back whole
     /// is used; anything else is asked again.
     fn start_prefetch(&mut self, query: Query) {
-        let fresh = self.session.as_ref().is_some_and(|s| s.expires_at.is_none_or(|at| at - TOKEN_MARGIN > Utc::now()));
+        let fresh = self.session.as_ref().is_some_and(|s| !s.credentials.due(Utc::now()));
         if !fresh {
             return;
         }
@@ -543,81 +554,40 @@ impl Monitor {
 
     /// Makes sure a session exists; `true` when it was just created.
     async fn ensure_session(&mut self) -> Result<bool> {
-        if let Some(s) = &self.session {
-            let expiring = s.expires_at.is_some_and(|at| at - TOKEN_MARGIN <= Utc::now());
-            if !expiring {
-                return Ok(false);
-            }
+        if self.session.as_ref().is_some_and(|s| !s.credentials.due(Utc::now())) {
+            return Ok(false);
         }
-        let session = match &self.config.auth {
-            Auth::None | Auth::Token(_) => Session {
-                endpoint: self.config.url.clone().ok_or_else(|| Error::config("http.url", "is required"))?,
-                token: match &self.config.auth {
-                    Auth::Token(t) => Some(t.clone()),
-                    _ => None,
-                },
-                expires_at: None,
-                keystone: false,
-                admin: None,
-                project: String::new(),
-            },
-            Auth::Keystone(auth) => {
-                let auth = auth.clone();
-                self.shared.log(
-                    Level::Info,
-                    format!(
-                        "authenticating as {:?} for project {} at {}",
-                        auth.username,
-                        auth.project_name
-                            .as_deref()
-                            .map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
-                        keystone::tokens_url(&auth)
-                    ),
-                );
-                {
-                    let mut stats = self.shared.lock_stats();
-                    stats.requests += 1;
-                    stats.authentications += 1;
+        if let Some(announce) = self.auth.announce() {
+            self.shared.log(Level::Info, announce);
+            let mut stats = self.shared.lock_stats();
+            stats.requests += 1;
+            stats.authentications += 1;
+        }
+        let credentials = self.auth.credentials(&mut self.http, &self.shared.scrubber).await?;
+        let endpoint = match (&self.config.url, &credentials.endpoint) {
+            (Some(url), _) => url.clone(),
+            (None, Some(url)) => {
+                self.shared.log(Level::Info, format!("event service from the catalog: {url}"));
+                if let Some(service_type) = credentials.service_type {
+                    self.source_from_catalog(service_type);
                 }
-                let token = keystone::authenticate(&mut self.http, &auth, &self.shared.scrubber).await?;
-                let endpoint = match &self.config.url {
-                    Some(url) => url.clone(),
-                    None => {
-                        let url = keystone::find_event_service(&token.catalog, auth.interface, auth.region.as_deref())?;
-                        self.shared.log(Level::Info, format!("event service from the catalog: {url}"));
-                        self.source_from_catalog(&token.catalog);
-                        url
-                    }
-                };
-                let project = format!(
-                    "{:?} (id {})",
-                    token.project.as_deref().unwrap_or("?"),
-                    token.project_id.as_deref().unwrap_or("?")
-                );
-                // a token body without roles (not seen from a real Keystone)
-                // leaves them unknown, as with the other auth types
-                let admin = (!token.roles.is_empty()).then(|| token.is_admin());
-                if admin == Some(false) && self.config.all_tenants == AllTenants::Auto && !self.warned_own_project {
-                    self.warned_own_project = true;
-                    self.shared.log(
-                        Level::Warn,
-                        format!(
-                            "the token for project {project} has no admin role: reading only that project's events \
-                             (Panko shows every project's events to an admin only; see http.all_tenants)"
-                        ),
-                    );
-                }
-                Session {
-                    endpoint,
-                    token: Some(token.value),
-                    expires_at: token.expires_at,
-                    keystone: true,
-                    admin,
-                    project,
-                }
+                url.clone()
             }
+            (None, None) => return Err(Error::config("http.url", "is required")),
         };
-        self.session = Some(session);
+        let admin = credentials.admin();
+        let project = credentials.project.clone().unwrap_or_default();
+        if admin == Some(false) && self.config.all_tenants == AllTenants::Auto && !self.warned_own_project {
+            self.warned_own_project = true;
+            self.shared.log(
+                Level::Warn,
+                format!(
+                    "the token for project {project} has no admin role: reading only that project's events \
+                     (Panko shows every project's events to an admin only; see http.all_tenants)"
+                ),
+            );
+        }
+        self.session = Some(Session { endpoint, credentials, admin, project });
         Ok(true)
     }
 }
@@ -626,13 +596,11 @@ impl Monitor {
     /// Without `http.source`, the catalog's service type chooses the
     /// dialect: `metering` (no `event` in the catalog) is Ceilometer's own
     /// v2 events API, read without marker from then on.
-    fn source_from_catalog(&mut self, catalog: &[keystone::Service]) {
+    fn source_from_catalog(&mut self, found: &'static str) {
         if self.config.source.is_some() {
             return;
         }
-        // the type keystone::find_event_service took: the first one present
-        let found = keystone::EVENT_SERVICE_TYPES.into_iter().find(|t| catalog.iter().any(|s| s.kind == *t));
-        let Some((found, kind)) = found.and_then(|t| Some((t, Kind::for_catalog_type(t)?))) else { return };
+        let Some(kind) = Kind::for_catalog_type(found) else { return };
         if kind.name() == self.source.name() {
             return;
         }
@@ -642,7 +610,7 @@ impl Monitor {
             format!(
                 "the catalog offers {:?}, not {:?}: reading it as source {} ({})",
                 found,
-                keystone::EVENT_SERVICE_TYPES[0],
+                crate::keystone::EVENT_SERVICE_TYPES[0],
                 source.name(),
                 source.describe()
             ),

@@ -5,7 +5,8 @@
 //! echoes the request body in a 400 (the password), a 401 that names the
 //! token, a URL whose userinfo ends up in a message. The monitor therefore
 //! knows every secret it holds — the Keystone password, a static token, the
-//! proxy's password, and the tokens Keystone issued (the newest
+//! proxy's password, the other auth types' secrets, and the tokens issued
+//! at runtime by Keystone or an OAuth 2.0 token endpoint (the newest
 //! [`MAX_TOKENS`]) — and replaces each, in the forms a service is likely to
 //! echo it in, with `[REDACTED]` in log records, `Stats::last_error` and the
 //! errors handed to the binding.
@@ -24,7 +25,7 @@ pub const REDACTED: &str = "[REDACTED]";
 /// Secrets shorter than this (in characters) are left alone; see the module
 /// documentation.
 pub const MIN_LEN: usize = 4;
-/// Keystone tokens remembered; older ones have expired long ago.
+/// Runtime tokens remembered; older ones have expired long ago.
 pub const MAX_TOKENS: usize = 16;
 
 /// The set of secrets, shared by the monitor and the threads that read its
@@ -65,7 +66,7 @@ impl Scrubber {
         inner.fixed.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
-    /// A token obtained from Keystone; the oldest of more than
+    /// A token obtained at runtime (Keystone, OAuth 2.0); the oldest of more than
     /// [`MAX_TOKENS`] is forgotten.
     pub fn add_token(&self, token: &str) {
         if token.chars().count() < MIN_LEN {

@@ -1,6 +1,9 @@
-//! Keystone v3 password authentication and service-catalog look-up.
+//! `http.auth.type: keystone`: Keystone password authentication (v3, or
+//! v2.0) for a project-scoped token sent as `X-Auth-Token`, and the event
+//! service's endpoint from the token's catalog.
 
 use chrono::{DateTime, Utc};
+use reqwest::header::HeaderName;
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
@@ -10,6 +13,77 @@ use crate::error::{Error, Result};
 use crate::http::{self, Http};
 use crate::scrub::Scrubber;
 use crate::secret::Secret;
+
+use super::{AuthFuture, Authenticator, Credentials};
+
+/// A token this close to its expiry is renewed before use.
+const TOKEN_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The [`Authenticator`] for Keystone: a fresh token (and, when
+/// `find_endpoint`, the event service from its catalog) each time the engine
+/// asks; the engine keeps it until it nears expiry or is refused.
+pub struct KeystoneAuthenticator {
+    auth: KeystoneAuth,
+    /// Whether the event service's URL comes from the catalog (no
+    /// `http.url`).
+    find_endpoint: bool,
+}
+
+impl KeystoneAuthenticator {
+    pub fn new(auth: KeystoneAuth, find_endpoint: bool) -> Self {
+        KeystoneAuthenticator { auth, find_endpoint }
+    }
+}
+
+impl Authenticator for KeystoneAuthenticator {
+    fn kind(&self) -> &'static str {
+        "keystone"
+    }
+
+    fn announce(&self) -> Option<String> {
+        let auth = &self.auth;
+        Some(format!(
+            "authenticating as {:?} for project {} at {}",
+            auth.username,
+            auth.project_name.as_deref().map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
+            tokens_url(auth)
+        ))
+    }
+
+    fn credentials<'a>(&'a mut self, http: &'a mut Http, scrubber: &'a Scrubber) -> AuthFuture<'a> {
+        Box::pin(async move {
+            let auth = &self.auth;
+            let token = authenticate(http, auth, scrubber).await?;
+            let (endpoint, service_type) = match self.find_endpoint {
+                true => (
+                    Some(find_event_service(&token.catalog, auth.interface, auth.region.as_deref())?),
+                    event_service_type(&token.catalog),
+                ),
+                false => (None, None),
+            };
+            let project = format!(
+                "{:?} (id {})",
+                token.project.as_deref().unwrap_or("?"),
+                token.project_id.as_deref().unwrap_or("?")
+            );
+            let value = super::secret_value("http.auth", token.value.expose()).map_err(|_| Error::Parse {
+                url: http::redact(&tokens_url(auth)),
+                message: "the token is not a valid header value".into(),
+            })?;
+            Ok(Credentials {
+                headers: vec![(HeaderName::from_static("x-auth-token"), value)],
+                endpoint,
+                service_type,
+                renew_at: token.expires_at.map(|at| at - TOKEN_MARGIN),
+                renewable: true,
+                // a token body without roles (not seen from a real Keystone)
+                // leaves them unknown, as with the other auth types
+                roles: Some(token.roles),
+                project: Some(project),
+            })
+        })
+    }
+}
 
 /// Service types that serve Panko's v2 events API, in order of preference:
 /// Panko itself, then Ceilometer's own v2 API.
@@ -237,7 +311,8 @@ async fn projects(http: &mut Http, auth: &KeystoneAuth, token: &Secret) -> Resul
         KeystoneVersion::V2 => (keystone_url(auth, "/v2.0/tenants"), "tenants"),
     };
     let shown = http::redact(&url);
-    let reply = http.get(url, Some(token.expose()))?.await?;
+    let headers = [(HeaderName::from_static("x-auth-token"), super::secret_value("http.auth", token.expose())?)];
+    let reply = http.get(url, &headers)?.await?;
     if !reply.status.is_success() {
         return Err(Error::Authentication {
             url: shown,
@@ -330,6 +405,12 @@ impl V2Service {
 
 /// The event service's base URL from the catalog: type `event`, else
 /// `metering`, at the wanted interface (and region, when one is set).
+/// The type `find_event_service` takes from this catalog: the first of
+/// [`EVENT_SERVICE_TYPES`] present.
+pub fn event_service_type(catalog: &[Service]) -> Option<&'static str> {
+    EVENT_SERVICE_TYPES.into_iter().find(|t| catalog.iter().any(|s| s.kind == *t))
+}
+
 pub fn find_event_service(catalog: &[Service], interface: Interface, region: Option<&str>) -> Result<Url> {
     for kind in EVENT_SERVICE_TYPES {
         let Some(service) = catalog.iter().find(|s| s.kind == kind) else { continue };
@@ -365,7 +446,7 @@ pub fn find_event_service(catalog: &[Service], interface: Interface, region: Opt
 mod tests {
     use super::*;
 
-    const FIXTURE: &str = include_str!("../../../spec/fixtures/keystone/v3_token_response.json");
+    const FIXTURE: &str = include_str!("../../../../spec/fixtures/keystone/v3_token_response.json");
 
     fn catalog(json: &str) -> Vec<Service> {
         serde_json::from_str::<TokenBody>(json).unwrap().token.catalog
