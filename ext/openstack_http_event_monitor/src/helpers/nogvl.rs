@@ -229,6 +229,10 @@ fn handle_interrupts() -> Result<(), magnus::Error> {
 /// is dropped (its state must stay consistent at every await).
 pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockError> {
     let runtime = openstack_http_event_core::runtime::shared().map_err(BlockError::Runtime)?;
+    // Declared before the future, so dropped after it: a future abandoned
+    // when Ruby raises is dropped on this thread, outside `block_on`, and
+    // its drop may need the runtime (a pooled connection closing).
+    let _context = runtime.enter();
     let mut future = std::pin::pin!(future);
     loop {
         let round = without_gvl(|interrupt| {
