@@ -3,6 +3,8 @@
 require "spec_helper"
 require "open3"
 require "rbconfig"
+require "tmpdir"
+require "yaml"
 require "openstack_http_event_monitor/cli"
 
 RSpec.describe "openstack-http-events" do
@@ -20,7 +22,7 @@ RSpec.describe "openstack-http-events" do
 
   it "check: exit 0 when the service answers, 1 with the reason when not" do
     status, out, = cli("check")
-    expect([status, out]).to eq([0, "available: event service from the Keystone catalog\n"])
+    expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=keystone\n"])
 
     status, _, err = cli("check", :env => env.merge("OS_PASSWORD" => "wrong"))
     expect(status).to eq(1)
@@ -46,6 +48,60 @@ RSpec.describe "openstack-http-events" do
     expect([status, err]).to match([2, a_string_including("http.page_size")])
     expect(cli("frobnicate")[0]).to eq(2)
     expect(cli("--version")[0, 2]).to eq([0, "#{OpenstackHTTPEventMonitor::VERSION}\n"])
+  end
+
+  it "--source passes :source (and check names it); an unknown one is a usage error" do
+    service.configure(:dialect => "ceilometer")
+    status, out, err = cli("check", "--source", "ceilometer")
+    expect([status, out, err]).to match([0, "available: source=ceilometer url=#{service.url}/ auth=keystone\n", anything])
+    expect(event_requests.last["params"].map(&:first)).not_to include("marker")
+    status, _, err = cli("check", "--source", "json")
+    expect([status, err]).to match([2, a_string_including("--source", "--config")])
+  end
+
+  it "--config FILE: YAML or JSON with the whole :http hash, string or symbol keys; flags override it" do
+    Dir.mktmpdir do |dir|
+      yaml = File.join(dir, "http.yml")
+      File.write(yaml, <<~YAML)
+        :url: #{service.url}
+        :page_size: 10
+        :auth:
+          :type: :bearer
+          :token: config-bearer-token
+      YAML
+      service.configure(:auth => "bearer", :token => "config-bearer-token")
+      service.generate(:count => 25, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "y")
+      status, out, err = cli("check", "--config", yaml)
+      expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=bearer\n"]), err
+      status, out, = cli("tail", "--once", "--config", yaml, "--page-size", "20")
+      expect([status, out.lines.size]).to eq([0, 25])
+      expect(event_requests.last["params"]).to include(["limit", "20"])
+
+      json = File.join(dir, "http.json")
+      File.write(json, JSON.generate("url" => service.url, "auth" => {"type" => "bearer", "token" => "wrong-token-0"}))
+      expect(cli("check", "--config", json)[0]).to eq(1)
+      status, _, err = cli("check", "--config", File.join(dir, "missing.yml"))
+      expect([status, err]).to match([2, a_string_including("--config")])
+      File.write(json, "{not json")
+      expect(cli("check", "--config", json)[0, 3]).to match([2, "", a_string_including("not valid JSON")])
+    end
+  end
+
+  it "record --cassette FILE: checks, drains once printing nothing, writes a cassette without secrets" do
+    service.generate(:count => 130, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "r")
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "out.yml")
+      status, out, err = cli("record", "--cassette", path, "--page-size", "50")
+      expect([status, out]).to eq([0, ""]), err
+      expect(err).to include("recorded", path)
+      data = YAML.safe_load(File.read(path))
+      bodies = data["http_interactions"].map { |i| i["response"]["body"]["string"] }.join
+      expect((1..130).map { |i| format("r-%07d", i) }).to all(satisfy { |id| bodies.include?(id) })
+      text = File.read(path)
+      (service.tokens + ["secret"]).each { |secret| expect(text).not_to include(secret) }
+    end
+    expect(cli("record")[0, 3]).to match([2, "", a_string_including("--cassette")])
+    expect(cli("tail", "--cassette", "x.yml")[0]).to eq(2)
   end
 
   it "stops on SIGINT and prints a summary", :timeout => 60 do

@@ -3,17 +3,24 @@
 require "json"
 require "logger"
 require "optparse"
+require "yaml"
 require "openstack_http_event_monitor"
 
 class OpenstackHTTPEventMonitor
-  # `openstack-http-events`: check an event service, or tail its events as
-  # JSON lines. Every flag has an environment fallback; flags win.
+  # `openstack-http-events`: check an event service, tail its events as JSON
+  # lines, or record its answers to a VCR cassette. Every flag has an
+  # environment fallback; flags win, over the environment and --config.
   class CLI
     USAGE = <<~TEXT
-      Usage: openstack-http-events check|tail [options]
+      Usage: openstack-http-events check|tail|record [options]
 
-        check   say whether the event service is available (exit status 0 or 1)
+        check   say whether the event service is available, and its source, URL and auth type (exit status 0 or 1)
         tail    print converted events as JSON lines until Ctrl-C (or --once: drain and exit)
+        record  check and drain the backlog once, writing every HTTP exchange to --cassette FILE
+                (a VCR cassette, secrets redacted), printing no events
+
+      --config FILE holds the whole :http options hash (YAML or JSON, keys as strings or symbols);
+      flags and their environment variables override it key by key.
 
       Give the password in OS_PASSWORD rather than --password: a command line is visible to other users.
     TEXT
@@ -21,6 +28,7 @@ class OpenstackHTTPEventMonitor
     # Flag => [option path, env variable, converter]
     FLAGS = {
       "--url URL"               => [[:url], "OHEM_URL", :string, "event service base URL (before /v2/events)"],
+      "--source NAME"           => [[:source], "OHEM_SOURCE", :source, "event service dialect: panko (default) or ceilometer"],
       "--auth-url URL"          => [[:auth, :url], "OS_AUTH_URL", :string, "Keystone URL (with or without /v3): Keystone auth"],
       "--username NAME"         => [[:auth, :username], "OS_USERNAME", :string, "Keystone user"],
       "--password PASSWORD"     => [[:auth, :password], "OS_PASSWORD", :string, "Keystone password (prefer OS_PASSWORD)"],
@@ -56,6 +64,7 @@ class OpenstackHTTPEventMonitor
       case command
       when "check" then check(options)
       when "tail" then tail(options, flags)
+      when "record" then record(options, flags)
       else 0 # --help or --version
       end
     rescue OptionParser::ParseError, UsageError => e
@@ -69,11 +78,14 @@ class OpenstackHTTPEventMonitor
 
     class UsageError < StandardError; end
 
+    COMMANDS = %w[check tail record].freeze
+    SOURCES = %w[panko ceilometer].freeze
+
     private
 
     def parse
       values = {}
-      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => true}
+      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => nil}
       parser = OptionParser.new do |o|
         o.banner = USAGE
         FLAGS.each do |flag, (path, env, kind, text)|
@@ -86,6 +98,8 @@ class OpenstackHTTPEventMonitor
           flags[:all_tenants] = v
         end
         o.on("--insecure", "do not verify TLS certificates") { flags[:verify_ssl] = false }
+        o.on("--config FILE", "YAML or JSON file holding the :http options hash") { |v| flags[:config] = v }
+        o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
         o.on("--max-events N", "tail: exit after N events") { |v| flags[:max_events] = convert("--max-events", :integer, v) }
         o.on("-v", "--verbose", "log at debug") { flags[:level] = Logger::DEBUG }
@@ -103,9 +117,11 @@ class OpenstackHTTPEventMonitor
       return [nil, nil, flags] if flags[:help] || flags[:version]
 
       command = rest.shift
-      raise UsageError, "expected a command: check or tail" if command.nil?
-      raise UsageError, "unknown command #{command.inspect}: check or tail" unless %w[check tail].include?(command)
+      raise UsageError, "expected a command: #{COMMANDS.join(", ")}" if command.nil?
+      raise UsageError, "unknown command #{command.inspect}: #{COMMANDS.join(", ")}" unless COMMANDS.include?(command)
       raise UsageError, "unexpected arguments: #{rest.join(" ")}" unless rest.empty?
+      raise UsageError, "record needs --cassette FILE" if command == "record" && !flags[:cassette]
+      raise UsageError, "--cassette is for record" if flags[:cassette] && command != "record"
 
       [command, build_options(values, flags), flags]
     end
@@ -115,6 +131,10 @@ class OpenstackHTTPEventMonitor
       when :integer then Integer(value, 10)
       when :float then Float(value)
       when :regexp then Regexp.new(value)
+      when :source
+        raise ArgumentError, "#{value.inspect} is not one of #{SOURCES.join(", ")} (a JSON source needs --config)" unless SOURCES.include?(value)
+
+        value
       else value
       end
     rescue ArgumentError, RegexpError => e
@@ -122,10 +142,20 @@ class OpenstackHTTPEventMonitor
     end
 
     def build_options(values, flags)
-      FLAGS.each_value do |path, env, _kind, _text|
-        values[path] = @env[env] if env && !values.key?(path) && @env[env] && !@env[env].empty?
+      config = flags[:config] ? load_config(flags[:config]) : {}
+      config_auth = config["auth"].is_a?(Hash) ? config["auth"] : nil
+      # the OS_* Keystone variables refine a Keystone auth, never another type the file chose
+      env_auth = config_auth.nil? || %w[keystone].include?(config_auth["type"].to_s)
+      FLAGS.each_value do |path, env, kind, _text|
+        next unless env && !values.key?(path) && @env[env] && !@env[env].empty?
+        next if (path.first == :auth || path == [:token]) && !env_auth
+
+        values[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
       end
-      http = {:all_tenants => flags[:all_tenants], :verify_ssl => flags[:verify_ssl]}
+      http = {}
+      http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
+      http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
+      http[:record] = flags[:cassette] if flags[:cassette]
       auth = {}
       values.each do |path, value|
         if path.first == :auth
@@ -136,24 +166,75 @@ class OpenstackHTTPEventMonitor
           http[path.first] = value
         end
       end
-      http[:auth] = auth.merge(:type => :keystone) if auth.key?(:url)
-      if !auth.empty? && !auth.key?(:url)
-        raise UsageError, "Keystone options given without --auth-url (or OS_AUTH_URL)"
+      if !auth.empty? && !http.key?(:auth)
+        unless auth.key?(:url) || config_auth&.key?("url")
+          raise UsageError, "Keystone options given without --auth-url (or OS_AUTH_URL)"
+        end
+
+        http[:auth] = auth.merge(:type => :keystone)
       end
+      http = Options.merge(config, Options.normalize(http))
       logger = Logger.new(@stderr)
       logger.level = flags[:level]
       logger.formatter = proc { |severity, time, _prog, msg| "#{time.utc.iso8601(3)} #{severity} #{msg}\n" }
       {:http => http, :logger => logger}
     end
 
+    # The :http hash in a YAML or JSON file, with string keys; a file holding
+    # {"http" => {...}} is read as its :http part.
+    def load_config(path)
+      text = File.read(path)
+      data = if File.extname(path).casecmp?(".json")
+               JSON.parse(text)
+             else
+               YAML.safe_load(text, :permitted_classes => [Symbol], :aliases => false)
+             end
+      data = Options.normalize(data)
+      data = data["http"] if data.is_a?(Hash) && data.keys == ["http"]
+      raise UsageError, "--config #{path}: must hold a Hash of the :http options, got #{data.class}" unless data.is_a?(Hash)
+
+      data
+    rescue SystemCallError, IOError => e
+      raise UsageError, "--config #{path}: #{e.message}"
+    rescue JSON::ParserError, Psych::Exception => e
+      raise UsageError, "--config #{path}: not valid #{File.extname(path).casecmp?(".json") ? "JSON" : "YAML"}: #{e.message}"
+    end
+
     def check(options)
-      OpenstackHTTPEventMonitor.verify!(options)
-      @stdout.puts("available: #{options[:http][:url] || "event service from the Keystone catalog"}")
+      monitor = OpenstackHTTPEventMonitor.new(options)
+      monitor.verify!
+      @stdout.puts("available: #{describe(monitor, options)}")
       0
     rescue ConfigurationError
       raise
     rescue Error => e
       @stderr.puts("not available: #{e.class.name.split("::").last}: #{e.message}")
+      1
+    end
+
+    # "source=panko url=http://…/ auth=keystone": what check found.
+    def describe(monitor, options)
+      stats = monitor.stats
+      auth = options[:http]["auth"]
+      type = auth.is_a?(Hash) && auth["type"] ? auth["type"] : "none"
+      "source=#{stats[:source]} url=#{stats[:endpoint]} auth=#{type}"
+    end
+
+    # Checks, then drains the backlog once, printing nothing per event: the
+    # monitor writes every exchange to the cassette as it goes.
+    def record(options, flags)
+      monitor = OpenstackHTTPEventMonitor.new(options)
+      monitor.verify!
+      @stderr.puts("available: #{describe(monitor, options)}")
+      monitor.start
+      monitor.each_batch { monitor.stop if monitor.caught_up? }
+      stats = monitor.stats
+      @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}")
+      0
+    rescue ConfigurationError
+      raise
+    rescue Error => e
+      @stderr.puts("openstack-http-events: #{e.class.name.split("::").last}: #{e.message}")
       1
     end
 

@@ -164,7 +164,8 @@ class OpenstackHTTPEventMonitor
   # @return [Hash{Symbol => Object}] :polls, :requests, :events,
   #   :duplicates_dropped, :filtered, :skipped, :unreadable, :errors, :retries,
   #   :authentications, :last_error, :cursor, :undelivered; :events counts
-  #   delivered events (the block returned)
+  #   delivered events (the block returned); :source and :endpoint, the
+  #   source and event service URL {#verify!} found (nil before)
   def stats
     @native.stats.merge(:undelivered => @pending.size)
   end

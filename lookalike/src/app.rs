@@ -182,6 +182,8 @@ struct State {
 
 pub struct App {
     base: String,
+    /// `--cassette`: every request is answered from this recording.
+    cassette: Option<crate::replay::Cassette>,
     initial: Settings,
     state: Mutex<State>,
 }
@@ -222,9 +224,10 @@ fn panko_error(status: u16, message: &str) -> Reply {
 }
 
 impl App {
-    pub fn new(base: String, settings: Settings) -> Self {
+    pub fn new(base: String, settings: Settings, cassette: Option<crate::replay::Cassette>) -> Self {
         App {
             base,
+            cassette,
             initial: settings.clone(),
             state: Mutex::new(State {
                 settings,
@@ -288,6 +291,15 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
         st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "authorization": authorization, "headers": headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(), "status": 0}));
         st.requests.len() - 1
     };
+    if let Some(cassette) = &app.cassette {
+        let answer = cassette.answer(method.as_str(), &path, &query);
+        set_status(&app, log_index, answer.status);
+        let mut builder = Response::builder().status(answer.status);
+        for (name, value) in &answer.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        return Ok(builder.body(full(answer.body)).unwrap_or_else(|_| reply(500, "a recorded header is not valid")));
+    }
     let kind = if path.ends_with("/v2/events") {
         "events"
     } else if path == "/oauth/token" {
@@ -792,7 +804,8 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
         ),
         ("GET", "stats") => json_reply(
             200,
-            json!({"events": st.store.len(), "requests": st.requests.len(), "oauth_tokens_issued": st.oauth.issued}),
+            json!({"events": st.store.len(), "requests": st.requests.len(), "oauth_tokens_issued": st.oauth.issued,
+                   "unmatched": app.cassette.as_ref().map(|c| c.unmatched()).unwrap_or_default()}),
         ),
         ("GET", "projects") => {
             let map: serde_json::Map<String, Value> =

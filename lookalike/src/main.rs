@@ -7,7 +7,9 @@
 
 mod app;
 mod auth;
+mod replay;
 mod store;
+mod yaml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ struct Args {
     tls: Option<(String, String)>,
     /// Require client certificates signed by this CA.
     client_ca: Option<String>,
+    /// Serve this VCR cassette instead of the simulated services.
+    cassette: Option<String>,
     settings: app::Settings,
 }
 
@@ -34,7 +38,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
          \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
-         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]]"
+         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml]"
     );
     std::process::exit(2)
 }
@@ -47,6 +51,7 @@ fn parse_args() -> Args {
         stream: 0,
         tls: None,
         client_ca: None,
+        cassette: None,
         settings: app::Settings::default(),
     };
     let mut cert = None;
@@ -65,6 +70,7 @@ fn parse_args() -> Args {
             "--tls-cert" => cert = Some(value()),
             "--tls-key" => key = Some(value()),
             "--tls-client-ca" => args.client_ca = Some(value()),
+            "--cassette" => args.cassette = Some(value()),
             "--keep-stdin-open-not-required" => args.watch_stdin = false,
             _ => usage(),
         }
@@ -136,7 +142,20 @@ async fn main() {
     };
     let scheme = if acceptor.is_some() { "https" } else { "http" };
     let base = format!("{scheme}://127.0.0.1:{}", addr.port());
-    let state = Arc::new(app::App::new(base.clone(), args.settings));
+    let cassette = match &args.cassette {
+        None => None,
+        Some(path) => match replay::Cassette::load(path, &base) {
+            Ok(c) => {
+                eprintln!("panko-lookalike: replaying {} interactions from {path}", c.len());
+                Some(c)
+            }
+            Err(e) => {
+                eprintln!("panko-lookalike: cassette {e}");
+                std::process::exit(1);
+            }
+        },
+    };
+    let state = Arc::new(app::App::new(base.clone(), args.settings, cassette));
     println!("LISTENING {base}");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -23,8 +23,10 @@ class Lookalike
   # @param tls [Array(String, String), nil] certificate chain and key PEM paths: serve HTTPS
   # @param client_ca [String, nil] with tls: require client certificates signed by this CA
   # @param identity [Array(String, String), nil] client certificate and key this driver presents
+  # @param cassette [String, nil] a VCR cassette to replay instead of simulating the services
+  #   (see {.with_cassette})
   def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800,
-                 tls: nil, client_ca: nil, identity: nil)
+                 tls: nil, client_ca: nil, identity: nil, cassette: nil)
     unless File.executable?(BINARY)
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
@@ -37,6 +39,7 @@ class Lookalike
     args << "--no-auth" if no_auth
     args += ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls
     args += ["--tls-client-ca", client_ca] if client_ca
+    args += ["--cassette", cassette] if cassette
     new(*Open3.popen3(*args), :identity => identity)
   end
 
@@ -47,6 +50,33 @@ class Lookalike
   ensure
     service&.stop
   end
+
+  # Replays a cassette (recorded with `openstack-http-events record` or
+  # `:http => {:record => path}`) for the block: requests are answered by
+  # method, path and query; a request the cassette cannot answer gets a 404
+  # and makes this raise once the block is done.
+  #
+  #   Lookalike.with_cassette("spec/fixtures/cassettes/panko.yml") do |url|
+  #     monitor = OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}})
+  #   end
+  #
+  # @yieldparam url [String] the replay's base URL: every origin recorded
+  #   (Keystone's, the event service's) is served here, under its recorded path
+  # @yieldparam service [Lookalike]
+  # @raise [UnmatchedRequests] when a request had no recorded answer
+  def self.with_cassette(path, allow_unmatched: false)
+    service = start(:cassette => path)
+    result = yield service.url, service
+    unmatched = service.unmatched
+    raise UnmatchedRequests, "not in #{path}: #{unmatched.join(", ")}" unless allow_unmatched || unmatched.empty?
+
+    result
+  ensure
+    service&.stop
+  end
+
+  # A replayed request had no recorded answer.
+  class UnmatchedRequests < StandardError; end
 
   def initialize(stdin, stdout, stderr, wait, identity: nil)
     @stdin = stdin
@@ -151,6 +181,12 @@ class Lookalike
 
   def stats
     control(:get, "stats")
+  end
+
+  # @return [Array<String>] with a cassette: the requests it had no answer
+  #   for, as "GET /path?query"
+  def unmatched
+    stats.fetch("unmatched")
   end
 
   # @return [Array<String>] every token issued so far, revoked ones included

@@ -22,6 +22,11 @@ module MonitorHelpers
     @service
   end
 
+  # Replays a VCR cassette for the block; see Lookalike.with_cassette.
+  def with_cassette(path, **opts, &block)
+    Lookalike.with_cassette(path, **opts, &block)
+  end
+
   def keystone_options(**extra)
     {
       :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},

@@ -47,6 +47,8 @@ pub struct Config {
     /// `HTTPS_PROXY` and `NO_PROXY` environment variables apply.
     pub proxy: Option<Url>,
     pub limits: Limits,
+    /// Write every HTTP exchange to this VCR cassette (`http.record`).
+    pub record: Option<PathBuf>,
 }
 
 /// Whether to ask for every project's events (`all_tenants=True`).
@@ -239,6 +241,7 @@ const KEYS: &[&str] = &[
     "max_remembered_skipped",
     "max_nesting",
     "max_page_size",
+    "record",
 ];
 
 const AUTH_KEYS: &[&str] = &[
@@ -468,6 +471,7 @@ impl Config {
             (None, Some(_)) => return Err(Error::config("http.client_cert", "is required with http.client_key")),
         };
         let proxy = o.url_with("proxy", true)?;
+        let record = o.string("record")?.map(PathBuf::from);
         let max_page_size = o.count("max_page_size", MAX_PAGE_SIZE as u64, 1, LARGEST_PAGE_SIZE)? as u32;
         if max_page_size < page_size {
             return Err(Error::config(
@@ -489,6 +493,7 @@ impl Config {
             read_timeout: o.seconds("read_timeout", 60.0, false)?,
             tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, client_identity },
             proxy,
+            record,
             limits: Limits {
                 max_response_bytes: o.count("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1 << 40)?,
                 max_header_bytes: o.count("max_header_bytes", DEFAULT_MAX_HEADER_BYTES, 1024, 16 << 20)?,

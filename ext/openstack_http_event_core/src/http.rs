@@ -2,6 +2,7 @@
 //! another host, caps on the response head and body, and the mapping of
 //! transport failures to typed errors.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
@@ -9,6 +10,7 @@ use reqwest::redirect;
 use reqwest::{Client, Response, StatusCode};
 use url::Url;
 
+use crate::cassette::{Interaction, Recorder};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -16,6 +18,8 @@ pub struct Http {
     client: Client,
     pid: u32,
     settings: Settings,
+    /// Writes every exchange to a cassette (`http.record`).
+    recorder: Option<Arc<Recorder>>,
 }
 
 #[derive(Clone)]
@@ -85,7 +89,12 @@ impl Http {
                 max_header_bytes: config.limits.max_header_bytes,
             },
         };
-        Ok(Http { client: build(&settings)?, pid: std::process::id(), settings })
+        Ok(Http { client: build(&settings)?, pid: std::process::id(), settings, recorder: None })
+    }
+
+    /// Records every exchange from now on to `recorder`.
+    pub fn record(&mut self, recorder: Arc<Recorder>) {
+        self.recorder = Some(recorder);
     }
 
     /// The client, built anew in a forked child: the inherited one's pooled
@@ -114,7 +123,7 @@ impl Http {
         for (name, value) in headers {
             request = request.header(name.clone(), value.clone());
         }
-        Ok(finish(url, request, self.settings.caps))
+        self.finish(url, request)
     }
 
     /// A POST of `body` with `headers` (which set its Content-Type).
@@ -123,7 +132,7 @@ impl Http {
         for (name, value) in headers {
             request = request.header(name.clone(), value.clone());
         }
-        finish(url, request.body(body), self.settings.caps).await
+        self.finish(url, request.body(body))?.await
     }
 
     pub async fn post_json(&mut self, url: Url, body: Vec<u8>) -> Result<Reply> {
@@ -133,7 +142,38 @@ impl Http {
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .body(body);
-        finish(url, request, self.settings.caps).await
+        self.finish(url, request)?.await
+    }
+
+    /// The request as a future that owns what it needs: the client, the
+    /// caps and the recorder.
+    fn finish(
+        &mut self,
+        url: Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<impl std::future::Future<Output = Result<Reply>> + Send + 'static> {
+        let client = self.client()?.clone();
+        let caps = self.settings.caps;
+        let recorder = self.recorder.clone();
+        Ok(async move {
+            let request = request.build().map_err(|e| transport_error(&redact(&url), e, &caps))?;
+            let Some(recorder) = recorder else { return finish(url, client, request, caps).await };
+            let method = request.method().as_str().to_owned();
+            let uri = request.url().to_string();
+            let request_headers = request.headers().clone();
+            let request_body = request.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec).unwrap_or_default();
+            let reply = finish(url, client, request, caps).await?;
+            recorder.record(&Interaction {
+                method: &method,
+                uri: &uri,
+                request_headers: &request_headers,
+                request_body: &request_body,
+                status: reply.status,
+                response_headers: &reply.headers,
+                response_body: &reply.body,
+            });
+            Ok(reply)
+        })
     }
 }
 
@@ -141,10 +181,10 @@ impl Http {
 /// `max_header_bytes` or a body over `max_response_bytes` ends the request
 /// with [`Error::TooLarge`]. The body is read chunk by chunk and never held
 /// beyond the cap.
-async fn finish(url: Url, request: reqwest::RequestBuilder, s: Caps) -> Result<Reply> {
+async fn finish(url: Url, client: Client, request: reqwest::Request, s: Caps) -> Result<Reply> {
     let shown = redact(&url);
     let fail = |e| transport_error(&shown, e, &s);
-    let mut response: Response = request.send().await.map_err(fail)?;
+    let mut response: Response = client.execute(request).await.map_err(fail)?;
     let status = response.status();
     let head = head_size(&response);
     if head > s.max_header_bytes {

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod backoff;
+pub mod cassette;
 pub mod clock;
 pub mod config;
 pub mod cursor;
@@ -33,3 +34,6 @@ pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use monitor::{Level, Monitor, Shared, Stats};
+
+/// The crate's version, as cassettes name their recorder.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

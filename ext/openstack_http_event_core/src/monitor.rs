@@ -122,7 +122,10 @@ impl Monitor {
     /// A monitor that reports through `shared` (stop, stats and logs of an
     /// earlier one, e.g. in a forked child).
     pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Self> {
-        let http = Http::new(&config)?;
+        let mut http = Http::new(&config)?;
+        if let Some(path) = &config.record {
+            http.record(Arc::new(crate::cassette::Recorder::create(path, Arc::clone(&shared))?));
+        }
         let cursor = new_cursor(&config, config.since);
         let source = config.source.unwrap_or(Kind::Panko).source();
         let paging = if source.supports_marker() {
@@ -452,6 +455,12 @@ impl Monitor {
         let result = self.fetch(&query).await.map(|_| ());
         if result.is_ok() {
             let source = &self.source;
+            let endpoint = self.session.as_ref().map(|s| http::redact(&s.endpoint));
+            {
+                let mut stats = self.shared.lock_stats();
+                stats.source = Some(source.name().to_owned());
+                stats.endpoint = endpoint;
+            }
             self.shared.log(
                 Level::Info,
                 format!("the event service answers as source {}: {}", source.name(), source.describe()),

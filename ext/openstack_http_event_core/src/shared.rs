@@ -56,6 +56,11 @@ pub struct Stats {
     pub last_error: Option<String>,
     /// The newest service timestamp seen (or the start), as Panko writes it.
     pub cursor: Option<String>,
+    /// The source that answered `check` (`panko`, `ceilometer`).
+    pub source: Option<String>,
+    /// The event service's base URL `check` used (from the options or the
+    /// Keystone catalog), without query or userinfo.
+    pub endpoint: Option<String>,
 }
 
 /// The part of a monitor any thread may touch while a poll runs.

@@ -204,6 +204,8 @@ impl Native {
             authentications,
             last_error,
             cursor,
+            source,
+            endpoint,
         } = rb_self.shared.stats();
         let hash = ruby.hash_new();
         for (key, value) in [
@@ -222,6 +224,8 @@ impl Native {
         }
         hash.aset(ruby.to_symbol("last_error"), last_error)?;
         hash.aset(ruby.to_symbol("cursor"), cursor)?;
+        hash.aset(ruby.to_symbol("source"), source)?;
+        hash.aset(ruby.to_symbol("endpoint"), endpoint)?;
         Ok(hash)
     }
 

@@ -1,0 +1,228 @@
+//! Serves a VCR cassette (`--cassette FILE`): each request is answered with
+//! the recorded response whose request has the same method, path and query
+//! (parameters compared decoded, in any order; headers and body ignored, so
+//! redacted credentials do not matter). Interactions are used in recorded
+//! order, each once; when every match has been used the last one answers
+//! again, as a service asked the same question twice would. The origins the
+//! cassette was recorded from (`http://keystone:5000`, …) are rewritten to
+//! this server's in response bodies and `Location`, so a Keystone catalog
+//! leads back here. A request without a recorded match is a 404 whose JSON
+//! names it, and is listed by `GET /_control/stats` as `unmatched`.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+pub struct Recorded {
+    method: String,
+    path: String,
+    params: Vec<(String, String)>,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+pub struct Cassette {
+    interactions: Vec<Recorded>,
+    used: Mutex<Vec<bool>>,
+    unmatched: Mutex<Vec<String>>,
+}
+
+/// The answer to one request.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Headers that describe one connection or one framing, not the resource.
+const SKIPPED: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-connection",
+    "content-length",
+];
+
+fn sorted_params(query: &str) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    params.sort();
+    params
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> Result<&'a str, String> {
+    value.pointer(pointer).and_then(Value::as_str).ok_or_else(|| format!("{pointer} is missing or not a string"))
+}
+
+impl Cassette {
+    /// Reads the cassette at `path`; `base` is this server's origin.
+    pub fn load(path: &str, base: &str) -> Result<Cassette, String> {
+        let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        let doc = crate::yaml::parse(&source).map_err(|e| format!("{path}: {e}"))?;
+        let list = doc
+            .get("http_interactions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{path}: no http_interactions list"))?;
+        let mut origins: Vec<String> = Vec::new();
+        let mut raw = Vec::new();
+        for (n, i) in list.iter().enumerate() {
+            let at = |e: String| format!("{path}: interaction {}: {e}", n + 1);
+            let uri = url::Url::parse(text(i, "/request/uri").map_err(at)?).map_err(|e| at(e.to_string()))?;
+            let origin = uri.origin().ascii_serialization();
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+            let status = i
+                .pointer("/response/status/code")
+                .and_then(Value::as_u64)
+                .and_then(|c| u16::try_from(c).ok())
+                .ok_or_else(|| at("/response/status/code is not a status".into()))?;
+            let mut headers = Vec::new();
+            if let Some(map) = i.pointer("/response/headers").and_then(Value::as_object) {
+                for (name, values) in map {
+                    if SKIPPED.contains(&name.to_ascii_lowercase().as_str()) {
+                        continue;
+                    }
+                    for value in values.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        headers.push((name.clone(), value.to_owned()));
+                    }
+                }
+            }
+            let body = match i.pointer("/response/body/base64_string").and_then(Value::as_str) {
+                Some(b64) => base64_decode(b64).ok_or_else(|| at("the body's base64_string is not base64".into()))?,
+                None => i.pointer("/response/body/string").and_then(Value::as_str).unwrap_or("").as_bytes().to_vec(),
+            };
+            raw.push((text(i, "/request/method").map_err(at)?.to_ascii_uppercase(), uri, status, headers, body));
+        }
+        let rewrite = |text: &str| {
+            let mut out = text.to_owned();
+            for origin in &origins {
+                out = out.replace(origin.as_str(), base);
+                out = out.replace(&origin.replace('/', "\\/"), &base.replace('/', "\\/"));
+            }
+            out
+        };
+        let interactions: Vec<Recorded> = raw
+            .into_iter()
+            .map(|(method, uri, status, headers, body)| Recorded {
+                method,
+                path: uri.path().to_owned(),
+                params: sorted_params(uri.query().unwrap_or("")),
+                status,
+                headers: headers
+                    .into_iter()
+                    .map(|(n, v)| if n.eq_ignore_ascii_case("location") { (n, rewrite(&v)) } else { (n, v) })
+                    .collect(),
+                body: match String::from_utf8(body) {
+                    Ok(s) => rewrite(&s).into_bytes(),
+                    Err(e) => e.into_bytes(),
+                },
+            })
+            .collect();
+        let used = Mutex::new(vec![false; interactions.len()]);
+        Ok(Cassette { interactions, used, unmatched: Mutex::new(Vec::new()) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.interactions.len()
+    }
+
+    /// The recorded answer to `method path?query`, or a 404 naming it.
+    pub fn answer(&self, method: &str, path: &str, query: &str) -> Answer {
+        let params = sorted_params(query);
+        let matches: Vec<usize> = (0..self.interactions.len())
+            .filter(|&n| {
+                let r = &self.interactions[n];
+                r.method.eq_ignore_ascii_case(method) && r.path == path && r.params == params
+            })
+            .collect();
+        let chosen = {
+            let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+            let next = matches.iter().copied().find(|&n| !used[n]).or_else(|| matches.last().copied());
+            if let Some(n) = next {
+                used[n] = true;
+            }
+            next
+        };
+        match chosen {
+            Some(n) => {
+                let r = &self.interactions[n];
+                Answer { status: r.status, headers: r.headers.clone(), body: r.body.clone() }
+            }
+            None => {
+                let shown =
+                    if query.is_empty() { format!("{method} {path}") } else { format!("{method} {path}?{query}") };
+                eprintln!("panko-lookalike: no recorded interaction for {shown}");
+                self.unmatched.lock().unwrap_or_else(|p| p.into_inner()).push(shown.clone());
+                let message = format!("no recorded interaction for {shown}");
+                Answer {
+                    status: 404,
+                    headers: vec![("Content-Type".into(), "application/json".into())],
+                    body: serde_json::json!({"error_message": message, "error": {"code": 404, "message": message}})
+                        .to_string()
+                        .into_bytes(),
+                }
+            }
+        }
+    }
+
+    /// The requests no interaction matched.
+    pub fn unmatched(&self) -> Vec<String> {
+        self.unmatched.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Standard base64, padding optional; `None` on any other character.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_base64() {
+        assert_eq!(base64_decode("/wA=").unwrap(), vec![0xff, 0x00]);
+        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
+        assert!(base64_decode("a*b").is_none());
+    }
+
+    #[test]
+    fn matches_by_method_path_and_query_in_order_then_repeats() {
+        let dir = std::env::temp_dir().join(format!("replay-test-{}.yml", std::process::id()));
+        let cassette = "---\nhttp_interactions:\n- request:\n    method: \"get\"\n    uri: \"http://old:5000/v2/events?b=2&a=1\"\n  response:\n    status:\n      code: 200\n    headers:\n      \"Content-Length\":\n      - \"3\"\n      \"X-Subject-Token\":\n      - \"[REDACTED]\"\n    body:\n      encoding: \"UTF-8\"\n      string: \"see http://old:5000/x\"\n- request:\n    method: \"get\"\n    uri: \"http://old:5000/v2/events?a=1&b=2\"\n  response:\n    status:\n      code: 201\n    headers: {}\n    body:\n      encoding: \"UTF-8\"\n      string: \"two\"\n";
+        std::fs::write(&dir, cassette).unwrap();
+        let c = Cassette::load(dir.to_str().unwrap(), "http://127.0.0.1:9").unwrap();
+        let first = c.answer("GET", "/v2/events", "a=1&b=2");
+        assert_eq!((first.status, first.body.as_slice()), (200, &b"see http://127.0.0.1:9/x"[..]));
+        assert_eq!(first.headers, vec![("X-Subject-Token".to_owned(), "[REDACTED]".to_owned())]);
+        assert_eq!(c.answer("GET", "/v2/events", "b=2&a=1").status, 201);
+        assert_eq!(c.answer("GET", "/v2/events", "a=1&b=2").status, 201);
+        assert_eq!(c.answer("POST", "/v2/events", "a=1&b=2").status, 404);
+        assert_eq!(c.unmatched(), ["POST /v2/events?a=1&b=2"]);
+        std::fs::remove_file(&dir).unwrap();
+    }
+}
