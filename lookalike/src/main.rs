@@ -7,6 +7,7 @@
 
 mod app;
 mod auth;
+mod generic;
 mod store;
 
 use std::net::SocketAddr;

@@ -563,6 +563,26 @@ mod tests {
     }
 
     #[test]
+    fn a_page_served_again_under_a_marker_ends_the_drain() {
+        let mut paging = Paging::new(10, 100);
+        let first = paging.next_query(None, false);
+        let page = Summary { rows: 10, fresh: 10, ids_digest: 7, last_message_id: Some("/next".into()), ..Summary::default() };
+        assert!(paging.after_page(&first, &page).is_empty());
+        let second = paging.next_query(None, false);
+        assert_eq!(second.marker.as_deref(), Some("/next"));
+        // the same rows and the same next page again
+        let again = Summary { fresh: 0, ..page.clone() };
+        assert_eq!(paging.after_page(&second, &again), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining());
+        // a next link pointing at the page itself
+        let mut paging = Paging::new(10, 100);
+        paging.after_page(&first, &page);
+        let other = Summary { ids_digest: 8, ..page.clone() };
+        assert_eq!(paging.after_page(&second, &other), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining() && !paging.timestamp_only());
+    }
+
+    #[test]
     fn a_service_that_caps_pages_is_not_taken_for_caught_up() {
         let mut s = Service::new(Dialect { max_limit: Some(100), ..Dialect::default() });
         s.add("c", 250, "2026-01-01T00:00:00", 10);
