@@ -93,6 +93,21 @@ RSpec.describe "Generic JSON source" do
     expect(params("page")).to include("2", "3")
   end
 
+  {
+    "marker (the last record's id as ?after=)"  => ["/json/events", {:records => "/events", :paging => {:type => :marker, :param => "after"}}, "after"],
+    "page numbers"                              => ["/json/link", {:records => "", :paging => {:type => :page, :param => "page"}}, "page"],
+    "offsets"                                   => ["/json/link", {:records => "", :paging => {:type => :offset, :param => "offset"}}, "offset"],
+    "OpenStack's events_links list (next href)" => ["/json/os-events", {:records => "/events", :paging => {:type => :next, :pointer => "/events_links"}}, "marker"]
+  }.each do |name, (path, source, param)|
+    it "drains with #{name} paging exactly once" do
+      expected = crowded_backlog
+      mon = json_monitor(path, source.merge(:params => {:since => "{since}", :limit => "{limit}"}))
+      expect_exactly_once(mon, expected)
+      expect(params(param).size).to be >= 2
+      expect(json_requests.map { |r| r["status"] }.uniq).to eq([200])
+    end
+  end
+
   it "gives a record without an id a stable hash id: the same across polls and monitors, de-duplicated" do
     service.generate(:count => 3, :start => "2026-01-01T00:00:01", :step_ms => 10, :prefix => "noid")
     service.generate(:count => 2, :start => "2026-01-01T00:00:02", :step_ms => 10, :prefix => "with")

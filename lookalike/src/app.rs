@@ -452,7 +452,7 @@ fn route(
             if let Some(raw) = st.raw_bodies.pop_front() {
                 return reply(200, raw);
             }
-            let answer = crate::generic::answer(&st.store, p, params);
+            let answer = crate::generic::answer(&st.store, &app.base, p, params);
             let mut r = reply(answer.status, answer.body);
             if let Some(link) = answer.link.and_then(|l| hyper::header::HeaderValue::from_str(&l).ok()) {
                 r.headers_mut().insert("Link", link);

@@ -9,7 +9,11 @@
 //! - `GET /json/ndjson?since=MS&limit=N`: one record a line, `time` in Unix
 //!   milliseconds, no paging;
 //! - `GET /json/link?since=ISO&limit=N&page=P`: a JSON array, pages from 1,
-//!   `Link: <…page=P+1>; rel="next"` while pages are full.
+//!   `Link: <…page=P+1>; rel="next"` while pages are full; `offset=K`
+//!   instead of `page` skips K records;
+//! - `GET /json/os-events?since=ISO&limit=N&marker=ID`: OpenStack's list
+//!   shape, `{"events": [...], "events_links": [{"rel": "next", "href":
+//!   <absolute URL with marker>}]}` while pages are full.
 //!
 //! No authentication. A body queued with `/_control/raw_events` answers
 //! the next request here too.
@@ -75,11 +79,12 @@ fn select<'s>(
     store.from(since, after).map_err(|m| error(400, &m))
 }
 
-pub fn answer(store: &Store, path: &str, params: &[(String, String)]) -> Answer {
+pub fn answer(store: &Store, base: &str, path: &str, params: &[(String, String)]) -> Answer {
     match path {
         "/json/events" => events(store, params).unwrap_or_else(|e| e),
         "/json/ndjson" => ndjson(store, params).unwrap_or_else(|e| e),
         "/json/link" => linked(store, params).unwrap_or_else(|e| e),
+        "/json/os-events" => openstack(store, base, params).unwrap_or_else(|e| e),
         _ => error(404, &format!("no route for {path}")),
     }
 }
@@ -118,7 +123,11 @@ fn linked(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> 
         None => 1,
         Some(p) => p.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| error(400, "bad page"))?,
     };
-    let rows: Vec<&Stored> = select(store, since, None)?.skip((page - 1) * limit).take(limit).collect();
+    let skip = match param(params, "offset") {
+        None => (page - 1) * limit,
+        Some(o) => o.parse::<usize>().map_err(|_| error(400, "bad offset"))?,
+    };
+    let rows: Vec<&Stored> = select(store, since, None)?.skip(skip).take(limit).collect();
     let link = (rows.len() == limit).then(|| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(s) = since {
@@ -129,4 +138,21 @@ fn linked(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> 
     });
     let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
     Ok(Answer { status: 200, body: Value::Array(records).to_string(), link })
+}
+
+fn openstack(store: &Store, base: &str, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let (limit, since) = (limit(params)?, since(params, false)?);
+    let rows: Vec<&Stored> = select(store, since, param(params, "marker"))?.take(limit).collect();
+    let mut links = Vec::new();
+    if let Some(last) = rows.last().filter(|_| rows.len() == limit) {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = since {
+            q.append_pair("since", &format_time(s));
+        }
+        q.append_pair("limit", &limit.to_string()).append_pair("marker", &last.id);
+        links.push(json!({"rel": "self", "href": format!("{base}/json/os-events")}));
+        links.push(json!({"rel": "next", "href": format!("{base}/json/os-events?{}", q.finish())}));
+    }
+    let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
+    Ok(Answer { status: 200, body: json!({"events": records, "events_links": links}).to_string(), link: None })
 }

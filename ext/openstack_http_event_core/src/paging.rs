@@ -566,7 +566,8 @@ mod tests {
     fn a_page_served_again_under_a_marker_ends_the_drain() {
         let mut paging = Paging::new(10, 100);
         let first = paging.next_query(None, false);
-        let page = Summary { rows: 10, fresh: 10, ids_digest: 7, last_message_id: Some("/next".into()), ..Summary::default() };
+        let page =
+            Summary { rows: 10, fresh: 10, ids_digest: 7, last_message_id: Some("/next".into()), ..Summary::default() };
         assert!(paging.after_page(&first, &page).is_empty());
         let second = paging.next_query(None, false);
         assert_eq!(second.marker.as_deref(), Some("/next"));
