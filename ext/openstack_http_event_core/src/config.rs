@@ -547,9 +547,15 @@ fn parse_source(value: &Value) -> Result<Kind> {
             ))
         }
     };
+    if name == "json" {
+        return Err(Error::config(
+            key,
+            "the json source needs its options: {:type => :json, :records => …, :fields => …}",
+        ));
+    }
     Kind::named(name).ok_or_else(|| {
         let mut known: Vec<String> = Kind::ALL.iter().map(|k| format!(":{}", k.name())).collect();
-        known.push(if key == "http.source" { ":json (as {:type => :json, …})".into() } else { ":json".into() });
+        known.push(":json".into());
         Error::config(key, format!("unknown source {name:?} (known: {})", known.join(", ")))
     })
 }
@@ -875,7 +881,9 @@ mod tests {
         assert!(
             err(json!({"url": "http://x", "source": {"type": "json"}})).contains("http.source.records: is required")
         );
-        assert!(err(json!({"url": "http://x", "source": "json"})).contains("http.source: unknown source"));
+        assert!(err(json!({"url": "http://x", "source": "json"}))
+            .contains("http.source: the json source needs its options"));
+        assert!(bogus.contains("(known: :panko, :ceilometer, :json)"), "{bogus}");
         assert!(err(json!({"url": "http://x", "source": {"type": "panko", "url": "y"}})).contains("http.source.url"));
         assert!(err(json!({"url": "http://x", "source": {}})).contains("http.source.type: is required"));
         assert!(err(json!({"url": "http://x", "source": 3})).contains("http.source: must be"));
