@@ -97,7 +97,8 @@ RSpec.describe "Generic JSON source" do
     "marker (the last record's id as ?after=)"  => ["/json/events", {:records => "/events", :paging => {:type => :marker, :param => "after"}}, "after"],
     "page numbers"                              => ["/json/link", {:records => "", :paging => {:type => :page, :param => "page"}}, "page"],
     "offsets"                                   => ["/json/link", {:records => "", :paging => {:type => :offset, :param => "offset"}}, "offset"],
-    "OpenStack's events_links list (next href)" => ["/json/os-events", {:records => "/events", :paging => {:type => :next, :pointer => "/events_links"}}, "marker"]
+    "OpenStack's events_links list (next href)" => ["/json/os-events", {:records => "/events", :paging => {:type => :next, :pointer => "/events_links"}}, "marker"],
+    "continue tokens"                           => ["/json/items", {:records => "/items", :paging => {:type => :token, :pointer => "/continue", :param => "continue"}}, "continue"]
   }.each do |name, (path, source, param)|
     it "drains with #{name} paging exactly once" do
       expected = crowded_backlog

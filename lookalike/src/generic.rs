@@ -13,7 +13,9 @@
 //!   instead of `page` skips K records;
 //! - `GET /json/os-events?since=ISO&limit=N&marker=ID`: OpenStack's list
 //!   shape, `{"events": [...], "events_links": [{"rel": "next", "href":
-//!   <absolute URL with marker>}]}` while pages are full.
+//!   <absolute URL with marker>}]}` while pages are full;
+//! - `GET /json/items?since=ISO&limit=N&continue=TOKEN`: token paging,
+//!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page.
 //!
 //! No authentication. A body queued with `/_control/raw_events` answers
 //! the next request here too.
@@ -85,6 +87,7 @@ pub fn answer(store: &Store, base: &str, path: &str, params: &[(String, String)]
         "/json/ndjson" => ndjson(store, params).unwrap_or_else(|e| e),
         "/json/link" => linked(store, params).unwrap_or_else(|e| e),
         "/json/os-events" => openstack(store, base, params).unwrap_or_else(|e| e),
+        "/json/items" => tokens(store, params).unwrap_or_else(|e| e),
         _ => error(404, &format!("no route for {path}")),
     }
 }
@@ -155,4 +158,30 @@ fn openstack(store: &Store, base: &str, params: &[(String, String)]) -> Result<A
     }
     let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
     Ok(Answer { status: 200, body: json!({"events": records, "events_links": links}).to_string(), link: None })
+}
+
+/// An opaque continue token: the last id, hex-encoded.
+fn encode(id: &str) -> String {
+    id.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode(token: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> =
+        (0..token.len()).step_by(2).map(|i| token.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
+    String::from_utf8(bytes?).ok()
+}
+
+fn tokens(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let (limit, since) = (limit(params)?, since(params, false)?);
+    let after = match param(params, "continue") {
+        None => None,
+        Some(t) => Some(decode(t).ok_or_else(|| error(400, "bad continue token"))?),
+    };
+    let rows: Vec<&Stored> = select(store, since, after.as_deref())?.take(limit).collect();
+    let token = match rows.last() {
+        Some(last) if rows.len() == limit => encode(&last.id),
+        _ => String::new(),
+    };
+    let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
+    Ok(Answer { status: 200, body: json!({"items": records, "continue": token}).to_string(), link: None })
 }

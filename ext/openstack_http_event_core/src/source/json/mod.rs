@@ -130,7 +130,7 @@ impl JsonSource {
     /// The position a request sends (marker, page, offset), if any.
     fn position(&self, query: &Query) -> Option<String> {
         match &self.paging {
-            JsonPaging::Marker { .. } => query.marker.clone(),
+            JsonPaging::Marker { .. } | JsonPaging::Token { .. } => query.marker.clone(),
             JsonPaging::Page { start, .. } => Some(query.marker.clone().unwrap_or_else(|| start.to_string())),
             JsonPaging::Offset { .. } => Some(query.marker.clone().unwrap_or_else(|| "0".into())),
             _ => None,
@@ -215,7 +215,10 @@ impl Source for JsonSource {
                 }
             }
             if let (
-                JsonPaging::Marker { param, .. } | JsonPaging::Page { param, .. } | JsonPaging::Offset { param },
+                JsonPaging::Marker { param, .. }
+                | JsonPaging::Token { param, .. }
+                | JsonPaging::Page { param, .. }
+                | JsonPaging::Offset { param },
                 Some(c),
             ) = (&self.paging, &cursor)
             {
@@ -240,6 +243,7 @@ impl Source for JsonSource {
                 _ => None,
             },
             JsonPaging::Next { pointer } => paging::next_in_body(pointer.get(&doc), response.url),
+            JsonPaging::Token { pointer, .. } => paging::token(pointer.get(&doc)),
             JsonPaging::LinkHeader => paging::next_in_link_headers(
                 response.headers.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()),
                 response.url,
@@ -298,6 +302,7 @@ fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging>
         "none" | "link_header" => &["type"],
         "marker" => &["type", "param", "field"],
         "next" => &["type", "pointer"],
+        "token" => &["type", "pointer", "param"],
         "page" => &["type", "param", "start"],
         "offset" => &["type", "param"],
         other => {
@@ -329,6 +334,11 @@ fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging>
             let text =
                 string(&o, "pointer")?.ok_or_else(|| Error::config("http.source.paging.pointer", "is required"))?;
             JsonPaging::Next { pointer: pointer("http.source.paging.pointer", &text)? }
+        }
+        "token" => {
+            let text =
+                string(&o, "pointer")?.ok_or_else(|| Error::config("http.source.paging.pointer", "is required"))?;
+            JsonPaging::Token { pointer: pointer("http.source.paging.pointer", &text)?, param: param()? }
         }
         "page" => {
             let start = match o.get("start") {

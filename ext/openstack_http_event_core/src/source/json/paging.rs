@@ -18,6 +18,9 @@ pub enum JsonPaging {
     Next { pointer: Pointer },
     /// RFC 8288 `Link: <…>; rel="next"`.
     LinkHeader,
+    /// An opaque token at `pointer` in the body (a string or an integer;
+    /// null, empty or absent: the last page), sent back as `param`.
+    Token { pointer: Pointer, param: String },
     /// `param` = page number from `start`.
     Page { param: String, start: u64 },
     /// `param` = records read before this page.
@@ -25,7 +28,7 @@ pub enum JsonPaging {
 }
 
 impl JsonPaging {
-    pub const NAMES: &'static str = ":none, :marker, :next, :link_header, :page, :offset";
+    pub const NAMES: &'static str = ":none, :marker, :next, :link_header, :token, :page, :offset";
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -33,6 +36,7 @@ impl JsonPaging {
             JsonPaging::Marker { .. } => "marker",
             JsonPaging::Next { .. } => "next",
             JsonPaging::LinkHeader => "link_header",
+            JsonPaging::Token { .. } => "token",
             JsonPaging::Page { .. } => "page",
             JsonPaging::Offset { .. } => "offset",
         }
@@ -41,6 +45,16 @@ impl JsonPaging {
     /// Whether the position is a URL that replaces the request's.
     pub fn is_url(&self) -> bool {
         matches!(self, JsonPaging::Next { .. } | JsonPaging::LinkHeader)
+    }
+}
+
+/// A next-page token: a non-empty string, or an integer.
+pub fn token(found: Option<&Value>) -> Option<String> {
+    match found? {
+        Value::Str(s) if !s.is_empty() => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        Value::BigInt(n) => Some(n.clone()),
+        _ => None,
     }
 }
 
@@ -132,6 +146,15 @@ mod tests {
         assert_eq!(next_in_body(Some(&Value::Null), &base()), None);
         assert_eq!(next_in_body(Some(&Value::from("")), &base()), None);
         assert_eq!(next_in_body(Some(&Value::from("ftp://x/")), &base()), None);
+    }
+
+    #[test]
+    fn tokens() {
+        assert_eq!(token(Some(&Value::from("abc"))).as_deref(), Some("abc"));
+        assert_eq!(token(Some(&Value::Int(42))).as_deref(), Some("42"));
+        assert_eq!(token(Some(&Value::from(""))), None);
+        assert_eq!(token(Some(&Value::Null)), None);
+        assert_eq!(token(None), None);
     }
 
     #[test]

@@ -139,6 +139,19 @@ fn link_header_page_and_offset_positions() {
     assert_eq!(read(&src, "http://svc/e", &q3, None, r#"{"events":[]}"#).last_message_id, None);
 
     let mut o = basic();
+    o["records"] = json!("/items");
+    o["paging"] = json!({"type": "token", "pointer": "/continue", "param": "continue"});
+    let src = source(o);
+    assert_eq!(src.url(&base, &q).as_str(), "http://svc/e?limit=2");
+    let items = r#"{"items":[{"id":"a","type":"t","time":"2026-01-01T00:00:00"}],"continue":"tok 1"}"#;
+    let page = read(&src, "http://svc/e", &q, None, items);
+    assert_eq!(page.last_message_id.as_deref(), Some("tok 1"));
+    let next = Query { marker: page.last_message_id.clone(), ..q.clone() };
+    assert_eq!(src.url(&base, &next).as_str(), "http://svc/e?limit=2&continue=tok+1");
+    assert_eq!(read(&src, "http://svc/e", &q, None, r#"{"items":[],"continue":""}"#).last_message_id, None);
+    assert!(!src.marker_is_id());
+
+    let mut o = basic();
     o["paging"] = json!({"type": "offset", "param": "offset"});
     let src = source(o);
     assert_eq!(src.url(&base, &q).as_str(), "http://svc/e?limit=2&offset=0");
