@@ -105,10 +105,13 @@ RSpec.describe "Event sources" do
   it "rejects an unknown source at new, naming http.source and the sources that exist" do
     expect { monitor(:source => :bogus) }.to raise_error(
       OpenstackHTTPEventMonitor::ConfigurationError,
-      /invalid option http\.source: unknown source "bogus" \(known: :panko, :ceilometer\)/
+      /invalid option http\.source: unknown source "bogus" \(known: :panko, :ceilometer, :json\)/
     )
-    expect { monitor(:source => {:type => :json}) }.to raise_error(
-      OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.type: unknown source "json" \(known: :panko, :ceilometer\)/
+    expect { monitor(:source => {:type => :gnocchi}) }.to raise_error(
+      OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.type: unknown source "gnocchi" \(known: :panko, :ceilometer, :json\)/
+    )
+    expect { monitor(:source => :json) }.to raise_error(
+      OpenstackHTTPEventMonitor::ConfigurationError, /http\.source: the json source needs its options/
     )
     expect { monitor(:source => {:type => :ceilometer, :url => "x"}) }.to raise_error(
       OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.url: unknown option \(known: type\)/

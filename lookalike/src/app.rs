@@ -459,6 +459,18 @@ fn route(
         ("GET", "/identity/v3/auth/projects") | ("GET", "/v3/auth/projects") => projects(app, token, "projects"),
         ("GET", "/identity/v2.0/tenants") | ("GET", "/v2.0/tenants") => projects(app, token, "tenants"),
         ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, false, body),
+        ("GET", p) if p.starts_with("/json/") => {
+            let mut st = app.lock();
+            if let Some(raw) = st.raw_bodies.pop_front() {
+                return reply(200, raw);
+            }
+            let answer = crate::generic::answer(&st.store, &app.base, p, params);
+            let mut r = reply(answer.status, answer.body);
+            if let Some(link) = answer.link.and_then(|l| hyper::header::HeaderValue::from_str(&l).ok()) {
+                r.headers_mut().insert("Link", link);
+            }
+            r
+        }
         _ => panko_error(404, &format!("no route for {method} {path}")),
     }
 }

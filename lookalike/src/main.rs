@@ -7,6 +7,7 @@
 
 mod app;
 mod auth;
+mod generic;
 mod replay;
 mod store;
 mod yaml;

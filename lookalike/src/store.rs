@@ -161,6 +161,26 @@ impl Store {
         self.events.partition_point(|e| (e.at, e.id.as_str()) < (at, id))
     }
 
+    /// The events stamped at or after `start`, after the one with id
+    /// `after` (keyset, as Panko's marker), in order.
+    pub fn from(
+        &self,
+        start: Option<NaiveDateTime>,
+        after: Option<&str>,
+    ) -> Result<std::slice::Iter<'_, Stored>, String> {
+        let mut index = match after {
+            Some(id) => {
+                let at = *self.times.get(id).ok_or_else(|| format!("Invalid marker {id}"))?;
+                self.position(at, id) + 1
+            }
+            None => 0,
+        };
+        if let Some(start) = start {
+            index = index.max(self.events.partition_point(|e| e.at < start));
+        }
+        Ok(self.events[index.min(self.events.len())..].iter())
+    }
+
     /// The JSON array of events for `q`, as seen by a token of `project`
     /// (`None`: sees everything).
     pub fn page(&self, q: &Query, project: Option<&str>) -> Result<String, String> {

@@ -11,6 +11,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::filter::{EventTypeFilter, RubyFlags};
 use crate::secret::Secret;
+use crate::source::json::JsonSource;
 use crate::source::Kind;
 use crate::timestamp;
 
@@ -33,6 +34,9 @@ pub struct Config {
     /// The service's dialect (`http.source`); `None`: Panko, or what the
     /// Keystone catalog's service type says when the URL comes from there.
     pub source: Option<Kind>,
+    /// The generic JSON source (`http.source` `{:type => :json, …}`); then
+    /// `source` is `None` and `url` is the events URL itself.
+    pub json: Option<std::sync::Arc<JsonSource>>,
     pub auth: Auth,
     pub page_size: u32,
     pub poll_interval: Duration,
@@ -403,7 +407,14 @@ impl Config {
     pub fn from_value(value: &Value) -> Result<Config> {
         let o = Options::new("http", value, KEYS)?;
         let url = o.url("url")?;
-        let source = o.get("source").map(parse_source).transpose()?;
+        let (source, json) = match o.get("source") {
+            Some(v) if is_json_source(v) => (None, Some(std::sync::Arc::new(JsonSource::from_options(v)?))),
+            Some(v) => (Some(parse_source(v)?), None),
+            None => (None, None),
+        };
+        if json.is_some() && url.is_none() {
+            return Err(Error::config("http.url", "is required with http.source json (the events URL itself)"));
+        }
         let auth = match o.get("auth") {
             None => Auth::None,
             Some(v) => parse_auth(v)?,
@@ -447,6 +458,9 @@ impl Config {
                 ))
             }
         };
+        if all_tenants == AllTenants::Always && json.is_some() {
+            return Err(Error::config("http.all_tenants", "is true, but http.source :json has no all_tenants"));
+        }
         if all_tenants == AllTenants::Always && source.is_some_and(|k| !k.source().supports_all_tenants()) {
             return Err(Error::config(
                 "http.all_tenants",
@@ -482,6 +496,7 @@ impl Config {
         Ok(Config {
             url,
             source,
+            json,
             auth,
             page_size,
             poll_interval: o.seconds("poll_interval", 1.0, true)?,
@@ -508,6 +523,11 @@ impl Config {
     }
 }
 
+/// Whether `http.source` is `{:type => :json, …}`.
+fn is_json_source(value: &Value) -> bool {
+    value.get("type").and_then(Value::as_str) == Some("json")
+}
+
 /// `http.source`: a name (`:panko`, `:ceilometer`) or `{:type => name}`.
 fn parse_source(value: &Value) -> Result<Kind> {
     let (key, name) = match value {
@@ -532,8 +552,15 @@ fn parse_source(value: &Value) -> Result<Kind> {
             ))
         }
     };
+    if name == "json" {
+        return Err(Error::config(
+            key,
+            "the json source needs its options: {:type => :json, :records => …, :fields => …}",
+        ));
+    }
     Kind::named(name).ok_or_else(|| {
-        let known: Vec<String> = Kind::ALL.iter().map(|k| format!(":{}", k.name())).collect();
+        let mut known: Vec<String> = Kind::ALL.iter().map(|k| format!(":{}", k.name())).collect();
+        known.push(":json".into());
         Error::config(key, format!("unknown source {name:?} (known: {})", known.join(", ")))
     })
 }
@@ -856,7 +883,12 @@ mod tests {
         assert_eq!(source(json!({"type": "ceilometer"})).unwrap(), Some(Kind::Ceilometer));
         let bogus = err(json!({"url": "http://x", "source": "bogus"}));
         assert!(bogus.contains("http.source") && bogus.contains(":panko, :ceilometer"), "{bogus}");
-        assert!(err(json!({"url": "http://x", "source": {"type": "json"}})).contains("http.source.type"));
+        assert!(
+            err(json!({"url": "http://x", "source": {"type": "json"}})).contains("http.source.records: is required")
+        );
+        assert!(err(json!({"url": "http://x", "source": "json"}))
+            .contains("http.source: the json source needs its options"));
+        assert!(bogus.contains("(known: :panko, :ceilometer, :json)"), "{bogus}");
         assert!(err(json!({"url": "http://x", "source": {"type": "panko", "url": "y"}})).contains("http.source.url"));
         assert!(err(json!({"url": "http://x", "source": {}})).contains("http.source.type: is required"));
         assert!(err(json!({"url": "http://x", "source": 3})).contains("http.source: must be"));

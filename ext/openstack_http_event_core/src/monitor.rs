@@ -21,7 +21,7 @@ use crate::event::{Event, Page};
 use crate::http::{self, Http, Reply};
 use crate::paging::{Notice, Paging, Summary};
 pub use crate::shared::{Level, Shared, Stats};
-use crate::source::{Kind, Query, Source};
+use crate::source::{Kind, Query, Response, Source};
 use crate::{backoff, clock, timestamp};
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
@@ -54,6 +54,7 @@ enum Answer {
 async fn request_page(
     request: impl std::future::Future<Output = Result<Reply>>,
     shown: String,
+    asked: (Url, Query),
     source: Arc<dyn Source>,
     max_nesting: usize,
 ) -> Result<Answer> {
@@ -71,8 +72,10 @@ async fn request_page(
         });
     }
     let now = clock::service_now(&reply.headers);
+    let (url, query) = asked;
+    let response = Response { url: &url, query: &query, headers: &reply.headers, body: &reply.body };
     source
-        .parse(&reply.body, max_nesting)
+        .read(&response, max_nesting)
         .map(|page| Answer::Page(page, now))
         .map_err(|message| Error::Parse { url: shown, message })
 }
@@ -127,7 +130,10 @@ impl Monitor {
             http.record(Arc::new(crate::cassette::Recorder::create(path, Arc::clone(&shared))?));
         }
         let cursor = new_cursor(&config, config.since);
-        let source = config.source.unwrap_or(Kind::Panko).source();
+        let source = match &config.json {
+            Some(json) => Arc::clone(json) as Arc<dyn Source>,
+            None => config.source.unwrap_or(Kind::Panko).source(),
+        };
         let paging = if source.supports_marker() {
             Paging::new(config.page_size, config.limits.max_page_size)
         } else {
@@ -293,7 +299,8 @@ impl Monitor {
     fn admit(&mut self, page: Page, now: NaiveDateTime, query: &Query) -> Vec<Event> {
         let rows = page.rows;
         let horizon = clock::horizon(now, self.config.limits.max_clock_skew);
-        let mut summary = Summary::of(&page, query.marker.as_deref(), horizon);
+        let marker = query.marker.as_deref().filter(|_| self.source.marker_is_id());
+        let mut summary = Summary::of(&page, marker, horizon);
         // a malformed row re-read with the window is counted and logged once
         let skipped = self.cursor.note_skipped(&page.skipped, query.floor);
         if let Some(first) = skipped.first() {
@@ -365,6 +372,12 @@ impl Monitor {
                     Level::Warn,
                     "the service ignores marker (it served the marker's row again): paging by timestamp only \
                      from now on"
+                        .into(),
+                ),
+                Notice::RepeatedPage => self.shared.log(
+                    Level::Warn,
+                    "the service served the same page again (same rows, same next page): ending this drain; the \
+                     next poll starts again from the cursor"
                         .into(),
                 ),
                 Notice::PageCap(rows) => self
@@ -495,9 +508,10 @@ impl Monitor {
             let fresh_token = self.ensure_session().await?;
             // the session's roles decide all_tenants
             let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
-            let (request, shown, renewable) = self.start_request(query)?;
+            let (request, shown, renewable, url) = self.start_request(query)?;
             let source = Arc::clone(&self.source);
-            match request_page(request, shown.clone(), source, self.config.limits.max_nesting).await? {
+            let asked = (url, query.clone());
+            match request_page(request, shown.clone(), asked, source, self.config.limits.max_nesting).await? {
                 Answer::Page(page, now) => return Ok((page, now)),
                 Answer::Unauthorized(_) if renewable && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
@@ -529,15 +543,15 @@ impl Monitor {
     fn start_request(
         &mut self,
         query: &Query,
-    ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool)> {
+    ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool, Url)> {
         let session = self.session.as_ref().ok_or_else(|| Error::config("http.auth", "no session"))?;
         let url = self.source.url(&session.endpoint, query);
         let shown = http::redact(&url);
         self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
         self.shared.lock_stats().requests += 1;
         let renewable = session.credentials.renewable;
-        let request = self.http.get(url, &session.credentials.headers)?;
-        Ok((request, shown, renewable))
+        let request = self.http.get(url.clone(), &session.credentials.headers)?;
+        Ok((request, shown, renewable, url))
     }
 
     /// Fetches and parses the next page of a drain in a task of its own
@@ -548,9 +562,10 @@ impl Monitor {
         if !fresh {
             return;
         }
-        if let Ok((request, shown, _)) = self.start_request(&query) {
+        if let Ok((request, shown, _, url)) = self.start_request(&query) {
             let source = Arc::clone(&self.source);
-            let task = tokio::spawn(request_page(request, shown, source, self.config.limits.max_nesting));
+            let asked = (url, query.clone());
+            let task = tokio::spawn(request_page(request, shown, asked, source, self.config.limits.max_nesting));
             self.prefetch = Some(Prefetch { query, task });
         }
     }
@@ -606,7 +621,7 @@ impl Monitor {
     /// dialect: `metering` (no `event` in the catalog) is Ceilometer's own
     /// v2 events API, read without marker from then on.
     fn source_from_catalog(&mut self, found: &'static str) {
-        if self.config.source.is_some() {
+        if self.config.source.is_some() || self.config.json.is_some() {
             return;
         }
         let Some(kind) = Kind::for_catalog_type(found) else { return };

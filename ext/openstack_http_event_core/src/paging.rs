@@ -23,6 +23,7 @@
 //!   ends it, and the next poll waits for the poll interval.
 
 use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 
 use chrono::NaiveDateTime;
 
@@ -54,6 +55,8 @@ pub struct Summary {
     /// furthest the floor may move.
     pub max_trusted_at: Option<NaiveDateTime>,
     pub last_message_id: Option<String>,
+    /// A digest of the rows' ids in order, to tell a page served again.
+    pub ids_digest: u64,
 }
 
 impl Summary {
@@ -73,7 +76,15 @@ impl Summary {
             page.events.iter().any(|e| e.message_id == m)
                 || page.skipped.iter().any(|s| s.message_id.as_deref() == Some(m))
         });
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for e in &page.events {
+            e.message_id.hash(&mut hasher);
+        }
+        for s in &page.skipped {
+            s.message_id.hash(&mut hasher);
+        }
         Summary {
+            ids_digest: hasher.finish(),
             rows: page.rows,
             fresh: 0,
             repeats_marker,
@@ -106,6 +117,10 @@ pub enum Notice {
     /// events exist: either they arrived meanwhile or the service caps
     /// pages at `rows` (then events on `at` past those were not read).
     ShortTimestamp { at: NaiveDateTime, rows: usize, limit: u32 },
+    /// A page asked with a marker (a next URL, a page number…) came back
+    /// the same as the one before it (same rows, same next marker), or
+    /// pointed back at itself: the drain ends instead of looping.
+    RepeatedPage,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +267,19 @@ impl Paging {
         if query.marker.is_some() && !self.timestamp_only && (page.repeats_marker || went_back) {
             self.timestamp_only = true;
             notices.push(Notice::MarkerIgnored);
+        }
+        if query.marker.is_some() && !self.timestamp_only {
+            let same_as_before = prev.as_ref().is_some_and(|d| {
+                page.rows > 0
+                    && d.prev.rows == page.rows
+                    && d.prev.ids_digest == page.ids_digest
+                    && d.prev.last_message_id == page.last_message_id
+            });
+            if same_as_before || (page.last_message_id.is_some() && page.last_message_id == query.marker) {
+                notices.push(Notice::RepeatedPage);
+                self.drain = None;
+                return notices;
+            }
         }
         self.drain = if self.timestamp_only {
             self.by_timestamp(query, page, &mut notices)
@@ -532,6 +560,27 @@ mod tests {
         paging.stop_marker();
         assert!(paging.timestamp_only());
         assert_eq!(paging.next_query(None, false).marker, None);
+    }
+
+    #[test]
+    fn a_page_served_again_under_a_marker_ends_the_drain() {
+        let mut paging = Paging::new(10, 100);
+        let first = paging.next_query(None, false);
+        let page =
+            Summary { rows: 10, fresh: 10, ids_digest: 7, last_message_id: Some("/next".into()), ..Summary::default() };
+        assert!(paging.after_page(&first, &page).is_empty());
+        let second = paging.next_query(None, false);
+        assert_eq!(second.marker.as_deref(), Some("/next"));
+        // the same rows and the same next page again
+        let again = Summary { fresh: 0, ..page.clone() };
+        assert_eq!(paging.after_page(&second, &again), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining());
+        // a next link pointing at the page itself
+        let mut paging = Paging::new(10, 100);
+        paging.after_page(&first, &page);
+        let other = Summary { ids_digest: 8, ..page.clone() };
+        assert_eq!(paging.after_page(&second, &other), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining() && !paging.timestamp_only());
     }
 
     #[test]

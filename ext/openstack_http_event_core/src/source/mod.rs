@@ -6,7 +6,8 @@
 //!
 //! One file per dialect: [`panko`] (OpenStack Panko's v2 events API, with
 //! `marker`) and [`ceilometer`] (Ceilometer's own v2 events API: the same
-//! filters, no `marker`, no `all_tenants`).
+//! filters, no `marker`, no `all_tenants`), and [`json`] (any JSON events
+//! API, mapped and paged as its options say).
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::event::{self, Page};
 use crate::timestamp;
 
 pub mod ceilometer;
+pub mod json;
 pub mod panko;
 
 /// The most characters of a marker a log line shows.
@@ -58,6 +60,18 @@ impl Query {
     }
 }
 
+/// What answered a request: a source that pages by response headers or
+/// by URLs relative to the request reads more than the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    /// The URL asked.
+    pub url: &'a Url,
+    /// The query it was asked for.
+    pub query: &'a Query,
+    pub headers: &'a reqwest::header::HeaderMap,
+    pub body: &'a [u8],
+}
+
 /// A service dialect. Implementations hold no per-poll state (that is the
 /// engine's), so one is shared by the poll and its prefetch task.
 pub trait Source: fmt::Debug + Send + Sync {
@@ -73,6 +87,20 @@ pub trait Source: fmt::Debug + Send + Sync {
     /// Reads one response body into a page of rows.
     fn parse(&self, body: &[u8], max_nesting: usize) -> Result<Page, String> {
         event::parse_page(body, max_nesting)
+    }
+
+    /// Reads one answer into a page; the marker of the next page, if the
+    /// source pages with one, is the page's `last_message_id`. The default
+    /// reads the body alone.
+    fn read(&self, response: &Response<'_>, max_nesting: usize) -> Result<Page, String> {
+        self.parse(response.body, max_nesting)
+    }
+
+    /// Whether the marker is a row's `message_id`, so that a page holding
+    /// that row shows the marker ignored. A source whose marker is a URL,
+    /// a page number or another field says no.
+    fn marker_is_id(&self) -> bool {
+        true
     }
 
     /// Whether the service pages with `marker`; without it, paging goes by

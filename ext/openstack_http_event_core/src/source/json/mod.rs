@@ -1,0 +1,427 @@
+//! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
+//! service that answers a GET with JSON records. The options say where the
+//! records are ([`Records`]), how a record maps to ManageIQ's event
+//! ([`mapping`]), what the query carries ([`template`]) and how the service
+//! pages ([`paging`]). The engine's cursor, back-read and de-duplication
+//! apply as for Panko.
+
+use serde_json::{Map, Value as Opt};
+use url::Url;
+
+use super::{Query, Response, Source};
+use crate::error::{Error, Result};
+use crate::event::{Page, Skipped};
+use crate::json::{self, Value};
+
+pub mod mapping;
+pub mod paging;
+pub mod pointer;
+pub mod template;
+
+use mapping::{Mapping, NumericTime, TraitList};
+use paging::JsonPaging;
+use pointer::Pointer;
+use template::{SinceFormat, Template, Values};
+
+/// Where a body's records are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Records {
+    /// The array at this pointer (`""`: the body is the array).
+    At(Pointer),
+    /// One JSON record per line.
+    Ndjson,
+}
+
+/// A generic JSON events API, as configured.
+#[derive(Debug, Clone)]
+pub struct JsonSource {
+    records: Records,
+    mapping: Mapping,
+    params: Vec<(String, Template)>,
+    since_format: SinceFormat,
+    paging: JsonPaging,
+}
+
+const KEYS: &[&str] = &["type", "records", "fields", "traits", "event_type_prefix", "params", "since_format", "paging"];
+const FIELD_KEYS: &[&str] = &["message_id", "event_type", "timestamp", "payload"];
+const PAGING_KEYS: &[&str] = &["type", "param", "field", "pointer", "start"];
+
+impl JsonSource {
+    /// Reads `http.source` (a Hash whose `type` is `json`); every error
+    /// names its key.
+    pub fn from_options(value: &Opt) -> Result<JsonSource> {
+        let o = hash("http.source", value, KEYS)?;
+        let records = match o.get("records") {
+            None | Some(Opt::Null) => return Err(Error::config("http.source.records", "is required")),
+            Some(Opt::String(s)) if s == "ndjson" => Records::Ndjson,
+            Some(Opt::String(s)) => Records::At(pointer("http.source.records", s)?),
+            Some(other) => return Err(Error::config("http.source.records", must_be_string(other))),
+        };
+        let fields = match o.get("fields") {
+            None | Some(Opt::Null) => {
+                return Err(Error::config("http.source.fields", "is required (:event_type and :timestamp at least)"))
+            }
+            Some(v) => hash("http.source.fields", v, FIELD_KEYS)?,
+        };
+        let field = |name: &str| -> Result<Option<Pointer>> {
+            let key = format!("http.source.fields.{name}");
+            match fields.get(name) {
+                None | Some(Opt::Null) => Ok(None),
+                Some(Opt::String(s)) => pointer(&key, s).map(Some),
+                Some(other) => Err(Error::config(key, must_be_string(other))),
+            }
+        };
+        let required = |name: &str| -> Result<Pointer> {
+            field(name)?.ok_or_else(|| Error::config(format!("http.source.fields.{name}"), "is required"))
+        };
+        let traits = match string(&o, "traits")?.as_deref() {
+            None => None,
+            Some("panko") => Some(TraitList::Panko),
+            Some("ceilometer") => Some(TraitList::Ceilometer),
+            Some(other) => {
+                return Err(Error::config(
+                    "http.source.traits",
+                    format!("unknown trait list {other:?} (known: :panko, :ceilometer)"),
+                ))
+            }
+        };
+        let since_format = match string(&o, "since_format")? {
+            None => SinceFormat::Iso8601,
+            Some(name) => SinceFormat::named(&name).ok_or_else(|| {
+                Error::config(
+                    "http.source.since_format",
+                    format!("unknown format {name:?} (known: {})", SinceFormat::NAMES),
+                )
+            })?,
+        };
+        let message_id = field("message_id")?;
+        let mapping = Mapping {
+            message_id: message_id.clone(),
+            event_type: required("event_type")?,
+            timestamp: required("timestamp")?,
+            payload: field("payload")?.unwrap_or_else(Pointer::root),
+            traits,
+            event_type_prefix: string(&o, "event_type_prefix")?.unwrap_or_default(),
+            numeric_time: if since_format == SinceFormat::UnixMs { NumericTime::Millis } else { NumericTime::Seconds },
+        };
+        let mut params = Vec::new();
+        match o.get("params") {
+            None | Some(Opt::Null) => {}
+            Some(v) => {
+                for (name, value) in hash("http.source.params", v, &[])?.iter_all() {
+                    let key = format!("http.source.params.{name}");
+                    let text = match value {
+                        Opt::String(s) => s.clone(),
+                        Opt::Number(n) => n.to_string(),
+                        Opt::Bool(b) => b.to_string(),
+                        other => return Err(Error::config(key, must_be_string(other))),
+                    };
+                    params.push((name.clone(), Template::parse(&text).map_err(|m| Error::config(key, m))?));
+                }
+            }
+        }
+        let paging = match o.get("paging") {
+            None | Some(Opt::Null) => JsonPaging::None,
+            Some(v) => parse_paging(v, message_id.as_ref())?,
+        };
+        Ok(JsonSource { records, mapping, params, since_format, paging })
+    }
+
+    /// The position a request sends (marker, page, offset), if any.
+    fn position(&self, query: &Query) -> Option<String> {
+        match &self.paging {
+            JsonPaging::Marker { .. } | JsonPaging::Token { .. } => query.marker.clone(),
+            JsonPaging::Page { start, .. } => Some(query.marker.clone().unwrap_or_else(|| start.to_string())),
+            JsonPaging::Offset { .. } => Some(query.marker.clone().unwrap_or_else(|| "0".into())),
+            _ => None,
+        }
+    }
+
+    /// The records of a body, and the rows that could not be told apart
+    /// as records (NDJSON lines that are not JSON).
+    fn records(
+        &self,
+        body: &[u8],
+        max_nesting: usize,
+    ) -> std::result::Result<(Vec<Value>, Vec<Skipped>, Value), String> {
+        match &self.records {
+            Records::Ndjson => {
+                let (mut records, mut bad) = (Vec::new(), Vec::new());
+                for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    match json::parse(line, max_nesting) {
+                        Ok(record) => records.push(record),
+                        Err(e) => bad.push(format!("line {} is not valid JSON: {e}", n + 1)),
+                    }
+                }
+                // placed among the records by their line, so `at` is known below
+                let skipped = bad.into_iter().map(|reason| Skipped { message_id: None, reason, at: None }).collect();
+                Ok((records, skipped, Value::Null))
+            }
+            Records::At(p) => {
+                let mut doc = json::parse(body, max_nesting.saturating_add(p.depth() + 1)).map_err(|e| {
+                    if e.is_eof() {
+                        format!("body ends early ({e})")
+                    } else {
+                        format!("not JSON ({e})")
+                    }
+                })?;
+                match p.take(&mut doc) {
+                    Some(Value::Array(items)) => Ok((items, Vec::new(), doc)),
+                    Some(other) => Err(format!(
+                        "expected an array of records at {:?} (http.source.records), found {}",
+                        p.as_str(),
+                        kind(&other)
+                    )),
+                    None => Err(format!(
+                        "expected an array of records at {:?} (http.source.records), found none",
+                        p.as_str()
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl Source for JsonSource {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn describe(&self) -> &'static str {
+        "generic JSON events API"
+    }
+
+    fn url(&self, base: &Url, query: &Query) -> Url {
+        if self.paging.is_url() {
+            if let Some(next) = query.marker.as_deref().and_then(|m| Url::parse(m).ok()) {
+                return next;
+            }
+        }
+        let mut url = base.clone();
+        let cursor = self.position(query);
+        let values = Values {
+            since: query.floor.map(|f| self.since_format.write(f)),
+            limit: query.limit,
+            cursor: cursor.clone(),
+        };
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (name, template) in &self.params {
+                if let Some(value) = template.expand(&values) {
+                    pairs.append_pair(name, &value);
+                }
+            }
+            if let (
+                JsonPaging::Marker { param, .. }
+                | JsonPaging::Token { param, .. }
+                | JsonPaging::Page { param, .. }
+                | JsonPaging::Offset { param },
+                Some(c),
+            ) = (&self.paging, &cursor)
+            {
+                pairs.append_pair(param, c);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
+
+    fn read(&self, response: &Response<'_>, max_nesting: usize) -> std::result::Result<Page, String> {
+        let (records, mut skipped, doc) = self.records(response.body, max_nesting)?;
+        let mut page = Page { rows: records.len() + skipped.len(), ..Page::default() };
+        let next = match &self.paging {
+            JsonPaging::None => None,
+            JsonPaging::Marker { field, .. } => match records.last().and_then(|r| field.get(r)) {
+                Some(Value::Str(s)) => Some(s.clone()),
+                Some(Value::Int(n)) => Some(n.to_string()),
+                Some(Value::BigInt(n)) => Some(n.clone()),
+                _ => None,
+            },
+            JsonPaging::Next { pointer } => paging::next_in_body(pointer.get(&doc), response.url),
+            JsonPaging::Token { pointer, .. } => paging::token(pointer.get(&doc)),
+            JsonPaging::LinkHeader => paging::next_in_link_headers(
+                response.headers.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()),
+                response.url,
+            ),
+            JsonPaging::Page { start, .. } => {
+                let current = response.query.marker.as_deref().and_then(|m| m.parse::<u64>().ok()).unwrap_or(*start);
+                (page.rows > 0).then(|| (current + 1).to_string())
+            }
+            JsonPaging::Offset { .. } => {
+                let current = response.query.marker.as_deref().and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
+                (page.rows > 0).then(|| (current + page.rows as u64).to_string())
+            }
+        };
+        let mut last_id = None;
+        for record in records {
+            let before = page.events.last().map(|e| e.at);
+            match self.mapping.convert(record, before) {
+                Ok(event) => {
+                    last_id = Some(event.message_id.clone());
+                    page.events.push(event);
+                }
+                Err(skip) => {
+                    last_id = skip.message_id.clone().or(last_id);
+                    page.skipped.push(skip);
+                }
+            }
+        }
+        // NDJSON lines that were not JSON: at least as late as the page's start
+        let first = page.events.first().map(|e| e.at);
+        for s in &mut skipped {
+            s.at = first;
+        }
+        page.skipped.append(&mut skipped);
+        page.last_message_id = if self.paging == JsonPaging::None { last_id } else { next };
+        Ok(page)
+    }
+
+    fn supports_marker(&self) -> bool {
+        self.paging != JsonPaging::None
+    }
+
+    fn supports_all_tenants(&self) -> bool {
+        false
+    }
+
+    fn marker_is_id(&self) -> bool {
+        matches!(&self.paging, JsonPaging::Marker { field, .. } if Some(field) == self.mapping.message_id.as_ref())
+    }
+}
+
+fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging> {
+    let o = hash("http.source.paging", value, PAGING_KEYS)?;
+    let kind = string(&o, "type")?.ok_or_else(|| Error::config("http.source.paging.type", "is required"))?;
+    let param = || string(&o, "param")?.ok_or_else(|| Error::config("http.source.paging.param", "is required"));
+    let allowed: &[&str] = match kind.as_str() {
+        "none" | "link_header" => &["type"],
+        "marker" => &["type", "param", "field"],
+        "next" => &["type", "pointer"],
+        "token" => &["type", "pointer", "param"],
+        "page" => &["type", "param", "start"],
+        "offset" => &["type", "param"],
+        other => {
+            return Err(Error::config(
+                "http.source.paging.type",
+                format!("unknown paging type {other:?} (known: {})", JsonPaging::NAMES),
+            ))
+        }
+    };
+    if let Some(key) = o.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(Error::config(
+            format!("http.source.paging.{key}"),
+            format!("does not apply to paging type {kind} (it takes: {})", allowed[1..].join(", ")),
+        ));
+    }
+    Ok(match kind.as_str() {
+        "none" => JsonPaging::None,
+        "link_header" => JsonPaging::LinkHeader,
+        "marker" => {
+            let field = match string(&o, "field")? {
+                Some(text) => pointer("http.source.paging.field", &text)?,
+                None => message_id.cloned().ok_or_else(|| {
+                    Error::config("http.source.paging.field", "is required without http.source.fields.message_id")
+                })?,
+            };
+            JsonPaging::Marker { param: param()?, field }
+        }
+        "next" => {
+            let text =
+                string(&o, "pointer")?.ok_or_else(|| Error::config("http.source.paging.pointer", "is required"))?;
+            JsonPaging::Next { pointer: pointer("http.source.paging.pointer", &text)? }
+        }
+        "token" => {
+            let text =
+                string(&o, "pointer")?.ok_or_else(|| Error::config("http.source.paging.pointer", "is required"))?;
+            JsonPaging::Token { pointer: pointer("http.source.paging.pointer", &text)?, param: param()? }
+        }
+        "page" => {
+            let start = match o.get("start") {
+                None | Some(Opt::Null) => 1,
+                Some(v) => v
+                    .as_u64()
+                    .filter(|n| *n <= 1)
+                    .ok_or_else(|| Error::config("http.source.paging.start", format!("must be 0 or 1, got {v}")))?,
+            };
+            JsonPaging::Page { param: param()?, start }
+        }
+        _ => JsonPaging::Offset { param: param()? },
+    })
+}
+
+/// A Hash of options with its path; unknown keys are errors unless
+/// `known` is empty (any key).
+struct Hash<'a> {
+    map: &'a Map<String, Opt>,
+    path: String,
+}
+
+impl<'a> Hash<'a> {
+    fn get(&self, key: &str) -> Option<&'a Opt> {
+        self.map.get(key)
+    }
+
+    fn iter_all(&self) -> impl Iterator<Item = (&'a String, &'a Opt)> {
+        self.map.iter()
+    }
+}
+
+fn hash<'a>(path: &str, value: &'a Opt, known: &[&str]) -> Result<Hash<'a>> {
+    let map =
+        value.as_object().ok_or_else(|| Error::config(path, format!("must be a Hash, got {}", opt_kind(value))))?;
+    if !known.is_empty() {
+        if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(Error::config(
+                format!("{path}.{key}"),
+                format!("unknown option (known: {})", known.join(", ")),
+            ));
+        }
+    }
+    Ok(Hash { map, path: path.to_owned() })
+}
+
+fn string(o: &Hash<'_>, key: &str) -> Result<Option<String>> {
+    match o.get(key) {
+        None | Some(Opt::Null) => Ok(None),
+        Some(Opt::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(Error::config(format!("{}.{key}", o.path), must_be_string(other))),
+    }
+}
+
+fn pointer(key: &str, text: &str) -> Result<Pointer> {
+    Pointer::parse(text).map_err(|m| Error::config(key, m))
+}
+
+fn must_be_string(value: &Opt) -> String {
+    format!("must be a String or a Symbol, got {}", opt_kind(value))
+}
+
+fn opt_kind(value: &Opt) -> &'static str {
+    match value {
+        Opt::Null => "nil",
+        Opt::Bool(_) => "a boolean",
+        Opt::Number(_) => "a number",
+        Opt::String(_) => "a String",
+        Opt::Array(_) => "an Array",
+        Opt::Object(_) => "a Hash",
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::BigInt(_) | Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;
