@@ -9,10 +9,6 @@ require "timeout"
 RSpec.describe "Delivery acknowledged by the block" do
   with_lookalike
 
-  def expected_ids(prefix, count)
-    (1..count).map { |i| format("#{prefix}-%07d", i) }
-  end
-
   # Drops consecutive repeats: what a block saw again after it broke out.
   def squeeze(list)
     list.chunk_while { |a, b| a == b }.map(&:first)
@@ -39,7 +35,7 @@ RSpec.describe "Delivery acknowledged by the block" do
     warn format("      %d timeouts while draining; %d events seen, %d of them again", timeouts, seen.size,
                 seen.size - seen.uniq.size)
     expect(timeouts).to be > 5
-    expect(seen.uniq.sort).to eq(expected_ids("to", 20_000))
+    expect(seen.uniq.sort).to eq(names("to", 20_000))
     # only blocks that returned count, each batch once
     expect(mon.stats[:events]).to eq(20_000)
     expect(mon.undelivered).to eq(0)
@@ -64,7 +60,7 @@ RSpec.describe "Delivery acknowledged by the block" do
     end
     # the event the block broke out of did not count as delivered: it comes
     # again, first; nothing is skipped
-    expect(squeeze(seen)).to eq(expected_ids("br", 250))
+    expect(squeeze(seen)).to eq(names("br", 250))
     expect(seen.size - 250).to be_between(8, 9)
     expect(mon.stats[:events]).to eq(250)
   end
@@ -90,10 +86,10 @@ RSpec.describe "Delivery acknowledged by the block" do
       nil
     end
     # at least once for a block that raised: the same batch
-    expect(batches).to eq([expected_ids("ex", 20).drop(4)])
+    expect(batches).to eq([names("ex", 20).drop(4)])
 
     rest = ids(drain(mon))
-    expect(rest).to eq(expected_ids("ex", 30).drop(4))
+    expect(rest).to eq(names("ex", 30).drop(4))
     expect(mon.stats[:events]).to eq(30)
   end
 
@@ -129,7 +125,7 @@ RSpec.describe "Delivery acknowledged by the block" do
       pinger.join
       trap("USR2", previous || "DEFAULT")
     end
-    expect(ids(events)).to eq(expected_ids("sig", 50))
+    expect(ids(events)).to eq(names("sig", 50))
     expect(handled).to be >= 5
     # no request was abandoned and sent again: one page, then the empty check
     expect(event_requests.size).to be <= 3

@@ -30,23 +30,12 @@ RSpec.describe "Generic JSON source" do
                   :paging => {:type => :next, :pointer => "/links/next"}}, **http)
   end
 
-  def names(prefix, count)
-    (1..count).map { |i| format("#{prefix}-%07d", i) }
-  end
-
   def json_requests
     service.requests.select { |r| r["path"].start_with?("/json/") }
   end
 
   def params(name)
     json_requests.flat_map { |r| r["params"].select { |k, _| k == name }.map(&:last) }
-  end
-
-  # 150 events on one timestamp, then 100 on distinct ones
-  def crowded_backlog
-    service.generate(:count => 150, :generated => "2026-01-01T00:00:01", :prefix => "same")
-    service.generate(:count => 100, :start => "2026-01-01T00:00:02", :step_ms => 10, :prefix => "other")
-    names("same", 150) + names("other", 100)
   end
 
   def expect_exactly_once(mon, expected)

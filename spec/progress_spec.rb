@@ -19,10 +19,6 @@ RSpec.describe "Progress, clock and memory" do
     request["params"].find { |k, _| k == name }&.last
   end
 
-  def names(prefix, count)
-    (1..count).map { |i| format("#{prefix}-%07d", i) }
-  end
-
   # Polls for `seconds` after a drain; returns the events delivered meanwhile.
   def keep_polling(mon, seconds)
     got = []

@@ -16,19 +16,8 @@ RSpec.describe "Event sources" do
     OpenstackHTTPEventMonitor.new(:logger => Logger.new(io), :http => keystone_options(**http))
   end
 
-  def names(prefix, count)
-    (1..count).map { |i| format("#{prefix}-%07d", i) }
-  end
-
   def params(name)
     event_requests.flat_map { |r| r["params"].select { |k, _| k == name }.map(&:last) }
-  end
-
-  # 150 events on one timestamp, then 100 on distinct ones
-  def crowded_backlog
-    service.generate(:count => 150, :generated => "2026-01-01T00:00:01", :prefix => "same")
-    service.generate(:count => 100, :start => "2026-01-01T00:00:02", :step_ms => 10, :prefix => "other")
-    names("same", 150) + names("other", 100)
   end
 
   context "with the look-alike playing Ceilometer's v2 events API" do

@@ -7,6 +7,7 @@
 
 mod app;
 mod auth;
+mod base64;
 mod generic;
 mod replay;
 mod store;

@@ -93,7 +93,9 @@ impl Cassette {
                 }
             }
             let body = match i.pointer("/response/body/base64_string").and_then(Value::as_str) {
-                Some(b64) => base64_decode(b64).ok_or_else(|| at("the body's base64_string is not base64".into()))?,
+                Some(b64) => {
+                    crate::base64::decode(b64).ok_or_else(|| at("the body's base64_string is not base64".into()))?
+                }
                 None => i.pointer("/response/body/string").and_then(Value::as_str).unwrap_or("").as_bytes().to_vec(),
             };
             raw.push((text(i, "/request/method").map_err(at)?.to_ascii_uppercase(), uri, status, headers, body));
@@ -177,38 +179,10 @@ impl Cassette {
 }
 
 /// Standard base64, padding optional; `None` on any other character.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decodes_base64() {
-        assert_eq!(base64_decode("/wA=").unwrap(), vec![0xff, 0x00]);
-        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
-        assert!(base64_decode("a*b").is_none());
-    }
 
     #[test]
     fn matches_by_method_path_and_query_in_order_then_repeats() {

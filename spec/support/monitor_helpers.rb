@@ -53,6 +53,19 @@ module MonitorHelpers
     events
   end
 
+  # The message_ids `service.generate(:prefix => prefix, :count => count)`
+  # gives.
+  def names(prefix, count)
+    (1..count).map { |i| format("#{prefix}-%07d", i) }
+  end
+
+  # 150 events on one timestamp, then 100 on distinct ones; returns their ids.
+  def crowded_backlog
+    service.generate(:count => 150, :generated => "2026-01-01T00:00:01", :prefix => "same")
+    service.generate(:count => 100, :start => "2026-01-01T00:00:02", :step_ms => 10, :prefix => "other")
+    names("same", 150) + names("other", 100)
+  end
+
   def ids(events)
     events.map { |e| e.payload["message_id"] }
   end
