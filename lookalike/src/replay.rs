@@ -178,8 +178,6 @@ impl Cassette {
     }
 }
 
-/// Standard base64, padding optional; `None` on any other character.
-
 #[cfg(test)]
 mod tests {
     use super::*;
