@@ -16,7 +16,7 @@ RSpec.describe "Delivery acknowledged by the block" do
 
   it "loses nothing when Timeout interrupts each_batch while 20,000 events drain", :timeout => 180 do
     service.generate(:count => 20_000, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "to")
-    mon = monitor(:page_size => 1_000, :poll_interval => 0.05)
+    mon = monitor(:page_size => 200, :poll_interval => 0.05)
     mon.start
     seen = []
     timeouts = 0
@@ -24,8 +24,11 @@ RSpec.describe "Delivery acknowledged by the block" do
     until mon.stats[:events] >= 20_000 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
       begin
         # short enough to land in the fetch, the conversion and the block
-        Timeout.timeout(0.002 + rand * 0.02) do
-          mon.each_batch { |batch| seen.concat(ids(batch)) }
+        Timeout.timeout(0.001 + rand * 0.012) do
+          mon.each_batch do |batch|
+            seen.concat(ids(batch))
+            sleep 0.002 # a block that takes time, as ManageIQ's does
+          end
         end
       rescue Timeout::Error
         timeouts += 1
