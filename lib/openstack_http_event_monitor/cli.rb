@@ -201,14 +201,20 @@ class OpenstackHTTPEventMonitor
     end
 
     def check(options)
+      checked(options, "not available") { |monitor| @stdout.puts("available: #{describe(monitor, options)}") }
+    end
+
+    # Makes a monitor, verifies it and yields it: 0; or prints the error met
+    # after `prefix`: 1. A configuration error is left to the caller (exit 2).
+    def checked(options, prefix)
       monitor = OpenstackHTTPEventMonitor.new(options)
       monitor.verify!
-      @stdout.puts("available: #{describe(monitor, options)}")
+      yield monitor
       0
     rescue ConfigurationError
       raise
     rescue Error => e
-      @stderr.puts("not available: #{e.class.name.split("::").last}: #{e.message}")
+      @stderr.puts("#{prefix}: #{e.class.name.split("::").last}: #{e.message}")
       1
     end
 
@@ -223,19 +229,13 @@ class OpenstackHTTPEventMonitor
     # Checks, then drains the backlog once, printing nothing per event: the
     # monitor writes every exchange to the cassette as it goes.
     def record(options, flags)
-      monitor = OpenstackHTTPEventMonitor.new(options)
-      monitor.verify!
-      @stderr.puts("available: #{describe(monitor, options)}")
-      monitor.start
-      monitor.each_batch { monitor.stop if monitor.caught_up? }
-      stats = monitor.stats
-      @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}")
-      0
-    rescue ConfigurationError
-      raise
-    rescue Error => e
-      @stderr.puts("openstack-http-events: #{e.class.name.split("::").last}: #{e.message}")
-      1
+      checked(options, "openstack-http-events") do |monitor|
+        @stderr.puts("available: #{describe(monitor, options)}")
+        monitor.start
+        monitor.each_batch { monitor.stop if monitor.caught_up? }
+        stats = monitor.stats
+        @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}")
+      end
     end
 
     def tail(options, flags)

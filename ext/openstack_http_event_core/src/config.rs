@@ -248,25 +248,8 @@ const KEYS: &[&str] = &[
     "record",
 ];
 
-const AUTH_KEYS: &[&str] = &[
-    "type",
-    "url",
-    "username",
-    "password",
-    "project_name",
-    "user_domain_id",
-    "project_domain_id",
-    "region",
-    "interface",
-    "api_version",
-    "token",
-    "name",
-    "value",
-    "token_url",
-    "client_id",
-    "client_secret",
-    "scope",
-];
+/// Keys of `http.auth` beyond Keystone's (which come first in listings).
+const OTHER_AUTH_KEYS: &[&str] = &["token", "name", "value", "token_url", "client_id", "client_secret", "scope"];
 
 const KEYSTONE_KEYS: &[&str] = &[
     "type",
@@ -588,7 +571,8 @@ fn parse_filter(value: &Value) -> Result<Option<EventTypeFilter>> {
 }
 
 fn parse_auth(value: &Value) -> Result<Auth> {
-    let o = Options::new("http.auth", value, AUTH_KEYS)?;
+    let known: Vec<&str> = KEYSTONE_KEYS.iter().chain(OTHER_AUTH_KEYS).copied().collect();
+    let o = Options::new("http.auth", value, &known)?;
     let kind = o.required_string("type")?;
     let allow_only = |allowed: &[&str]| -> Result<()> {
         for key in o.map.keys() {
