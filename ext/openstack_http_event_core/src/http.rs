@@ -318,6 +318,19 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// JSON string inside), Keystone's `{"error": {"message"}}`, else the start
 /// of the text.
 pub fn error_message(body: &[u8]) -> String {
+    let message = message_of(body);
+    // a service's text goes into logs, errors and stats[:last_error]: keep
+    // it to a readable size
+    match message.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}… ({} bytes)", &message[..end], message.len()),
+        None => message,
+    }
+}
+
+/// The longest service error message passed on, in characters.
+const MESSAGE_CHARS: usize = 1000;
+
+fn message_of(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
         let found = value
@@ -358,6 +371,14 @@ mod tests {
         );
         assert_eq!(error_message(br#"{"error": {"code": 401, "message": "Unauthorized"}}"#), "Unauthorized");
         assert_eq!(error_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn long_error_messages_are_cut() {
+        let body = format!(r#"{{"error_message": "{}"}}"#, "x".repeat(5000));
+        let message = error_message(body.as_bytes());
+        assert!(message.starts_with(&"x".repeat(1000)) && message.ends_with("… (5000 bytes)"), "{message}");
+        assert_eq!(error_message(br#"{"message": "short"}"#), "short");
     }
 
     #[test]
