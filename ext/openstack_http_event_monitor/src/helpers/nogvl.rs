@@ -117,8 +117,6 @@ impl AsRawFd for PipeEnd {
 /// How a call without the GVL ended.
 pub enum Outcome<R> {
     Done(R),
-    /// Ruby interrupted the thread before or while the work ran.
-    Interrupted,
     /// The work panicked; the message is meant for a Ruby exception.
     Panicked(String),
 }
@@ -196,10 +194,12 @@ where
             // work may have moved state (a cursor) that its result reflects.
             Some(Ok(value)) => return Ok(Outcome::Done(value)),
             Some(Err(panic)) => return Ok(Outcome::Panicked(panic_message(panic))),
+            // not started: Ruby had an interrupt pending (`call` always
+            // leaves a result once it took the work)
             None => {
                 work = slot.work.take();
                 if work.is_none() {
-                    return Ok(Outcome::Interrupted);
+                    return Ok(Outcome::Panicked("the work ran without leaving a result".into()));
                 }
                 handle_interrupts()?;
             }
@@ -248,7 +248,7 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockE
         match round {
             Outcome::Done(Some(output)) => return Ok(Outcome::Done(output)),
             Outcome::Panicked(message) => return Ok(Outcome::Panicked(message)),
-            Outcome::Done(None) | Outcome::Interrupted => handle_interrupts().map_err(BlockError::Ruby)?,
+            Outcome::Done(None) => handle_interrupts().map_err(BlockError::Ruby)?,
         }
     }
 }

@@ -106,7 +106,6 @@ impl Native {
         match nogvl::block_on(future) {
             Ok(Outcome::Done(value)) => Ok(value),
             Ok(Outcome::Panicked(message)) => Err(errors::panic(ruby, &message)),
-            Ok(Outcome::Interrupted) => Err(errors::panic(ruby, "the work was not run")),
             Err(BlockError::Runtime(e)) => Err(errors::io(ruby, e)),
             Err(BlockError::Ruby(e)) => Err(e),
         }
