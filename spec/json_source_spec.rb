@@ -98,6 +98,37 @@ RSpec.describe "Generic JSON source" do
     end
   end
 
+  describe "with the service's own credentials" do
+    it "drains a next-link-in-body API behind OAuth 2.0 client credentials exactly once, one token for the drain" do
+      service.configure(:auth => "oauth2", :client_id => "miq-client", :client_secret => "oauth-secret-json1")
+      expected = crowded_backlog
+      mon = next_link_monitor(:auth => {:type => :oauth2, :token_url => service.oauth_token_url,
+                                        :client_id => "miq-client", :client_secret => "oauth-secret-json1"})
+      expect_exactly_once(mon, expected)
+      expect(params("after").size).to be >= 2
+      expect(service.oauth_tokens_issued).to eq(1)
+      expect(io.string).not_to include("oauth-secret-json1")
+      expect(service.tokens.select { |t| io.string.include?(t) }).to eq([])
+    end
+
+    it "drains a token-paged API behind a custom API-key header exactly once, and is refused without it" do
+      service.configure(:auth => "header", :header_name => "X-Api-Key", :header_value => "api-key-items-77")
+      expected = crowded_backlog
+      source = {:records => "/items", :params => {:since => "{since}", :limit => "{limit}"},
+                :paging => {:type => :token, :pointer => "/continue", :param => "continue"}}
+      mon = json_monitor("/json/items", source, :auth => {:type => :header, :name => "X-Api-Key", :value => "api-key-items-77"})
+      expect_exactly_once(mon, expected)
+      expect(params("continue").size).to be >= 2
+      expect(io.string).not_to include("api-key-items-77")
+
+      anonymous = json_monitor("/json/items", source)
+      anonymous.start
+      expect { anonymous.each_batch { raise "nothing should be delivered" } }
+        .to raise_error(OpenstackHTTPEventMonitor::AuthenticationError, %r{/json/items})
+      expect(json_requests.last["status"]).to eq(401)
+    end
+  end
+
   it "gives a record without an id a stable hash id: the same across polls and monitors, de-duplicated" do
     service.generate(:count => 3, :start => "2026-01-01T00:00:01", :step_ms => 10, :prefix => "noid")
     service.generate(:count => 2, :start => "2026-01-01T00:00:02", :step_ms => 10, :prefix => "with")

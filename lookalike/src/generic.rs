@@ -17,8 +17,9 @@
 //! - `GET /json/items?since=ISO&limit=N&continue=TOKEN`: token paging,
 //!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page.
 //!
-//! No authentication. A body queued with `/_control/raw_events` answers
-//! the next request here too.
+//! Authentication as `/v2/events` demands it when the auth mode set with
+//! `/_control/config` is other than `keystone` (none then). A body queued
+//! with `/_control/raw_events` answers the next request here too.
 
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
