@@ -55,8 +55,8 @@ RSpec.describe "openstack-http-events" do
     status, out, err = cli("check", "--source", "ceilometer")
     expect([status, out, err]).to match([0, "available: source=ceilometer url=#{service.url}/ auth=keystone\n", anything])
     expect(event_requests.last["params"].map(&:first)).not_to include("marker")
-    status, _, err = cli("check", "--source", "json")
-    expect([status, err]).to match([2, a_string_including("--source", "--config")])
+    status, _, err = cli("check", "--source", "xml")
+    expect([status, err]).to match([2, a_string_including("--source", "panko, ceilometer, json")])
   end
 
   it "--config FILE: YAML or JSON with the whole :http hash, string or symbol keys; flags override it" do
@@ -85,6 +85,35 @@ RSpec.describe "openstack-http-events" do
       File.write(json, "{not json")
       expect(cli("check", "--config", json)[0, 3]).to match([2, "", a_string_including("not valid JSON")])
     end
+  end
+
+  it "--source json with --config FILE: tails a generic JSON API the file maps; --source json alone is a usage error" do
+    service.configure(:auth => "header", :header_name => "X-Api-Key", :header_value => "cli-api-key-31")
+    expected = crowded_backlog
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "items.yml")
+      File.write(path, <<~YAML)
+        url: #{service.url}/json/items
+        page_size: 100
+        auth: {type: header, name: X-Api-Key, value: cli-api-key-31}
+        source:
+          type: json
+          records: /items
+          fields: {message_id: /id, event_type: /type, timestamp: /time, payload: /data}
+          params: {since: "{since}", limit: "{limit}"}
+          paging: {type: token, pointer: /continue, param: continue}
+      YAML
+      status, out, err = cli("check", "--source", "json", "--config", path, :env => {})
+      expect([status, out]).to eq([0, "available: source=json url=#{service.url}/json/items auth=header\n"]), err
+      status, out, err = cli("tail", "--once", "--source", "json", "--config", path, :env => {})
+      expect(status).to eq(0), err
+      expect(out.lines.map { |l| JSON.parse(l)["message_id"] }.sort).to eq(expected.sort)
+      expect(err).not_to include("cli-api-key-31")
+      # a flag still wins over the file
+      expect(cli("check", "--source", "panko", "--config", path, :env => {})[0]).to eq(1)
+    end
+    status, _, err = cli("check", "--source", "json", "--url", "#{service.url}/json/items", :env => {})
+    expect([status, err]).to match([2, a_string_including("--source json needs --config")])
   end
 
   it "record --cassette FILE: checks, drains once printing nothing, writes a cassette without secrets" do

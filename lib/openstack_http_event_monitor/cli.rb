@@ -27,8 +27,8 @@ class OpenstackHTTPEventMonitor
 
     # Flag => [option path, env variable, converter]
     FLAGS = {
-      "--url URL"               => [[:url], "OHEM_URL", :string, "event service base URL (before /v2/events)"],
-      "--source NAME"           => [[:source], "OHEM_SOURCE", :source, "event service dialect: panko (default) or ceilometer"],
+      "--url URL"               => [[:url], "OHEM_URL", :string, "event service URL: the base before /v2/events (panko, ceilometer), the events URL (json)"],
+      "--source NAME"           => [[:source], "OHEM_SOURCE", :source, "event service dialect: panko (default), ceilometer, or json (its mapping in --config)"],
       "--auth-url URL"          => [[:auth, :url], "OS_AUTH_URL", :string, "Keystone URL (with or without /v3): Keystone auth"],
       "--username NAME"         => [[:auth, :username], "OS_USERNAME", :string, "Keystone user"],
       "--password PASSWORD"     => [[:auth, :password], "OS_PASSWORD", :string, "Keystone password (prefer OS_PASSWORD)"],
@@ -79,7 +79,7 @@ class OpenstackHTTPEventMonitor
     class UsageError < StandardError; end
 
     COMMANDS = %w[check tail record].freeze
-    SOURCES = %w[panko ceilometer].freeze
+    SOURCES = %w[panko ceilometer json].freeze
 
     private
 
@@ -132,7 +132,7 @@ class OpenstackHTTPEventMonitor
       when :float then Float(value)
       when :regexp then Regexp.new(value)
       when :source
-        raise ArgumentError, "#{value.inspect} is not one of #{SOURCES.join(", ")} (a JSON source needs --config)" unless SOURCES.include?(value)
+        raise ArgumentError, "#{value.inspect} is not one of #{SOURCES.join(", ")}" unless SOURCES.include?(value)
 
         value
       else value
@@ -152,6 +152,7 @@ class OpenstackHTTPEventMonitor
 
         values[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
       end
+      json_source!(values, config)
       http = {}
       http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
       http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
@@ -178,6 +179,20 @@ class OpenstackHTTPEventMonitor
       logger.level = flags[:level]
       logger.formatter = proc { |severity, time, _prog, msg| "#{time.utc.iso8601(3)} #{severity} #{msg}\n" }
       {:http => http, :logger => logger}
+    end
+
+    # `--source json` names the source --config describes: the file must hold
+    # `source: {type: json, …}` (records, fields, paging are too many for flags).
+    def json_source!(values, config)
+      return unless values[[:source]] == "json"
+
+      source = config["source"]
+      unless source.is_a?(Hash) && source["type"].to_s == "json"
+        raise UsageError, "--source json needs --config FILE holding source: {type: json, records: …, fields: …} " \
+                          "(see README, Generic JSON source)"
+      end
+
+      values.delete([:source])
     end
 
     # The :http hash in a YAML or JSON file, with string keys; a file holding
