@@ -66,6 +66,31 @@ RSpec.describe "Recording to a VCR cassette and replaying it" do
     expect(service.requests).to be_empty # the recording service was not asked
   end
 
+  it "replays a cassette however VCR's serializers wrote it: Psych's YAML (block scalars, anchors) or JSON" do
+    service.configure(:auth => "none")
+    service.generate(:count => 150, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "v")
+    recorded = record(:url => service.url, :auth => {:type => :none})
+    data = YAML.safe_load(File.read(cassette))
+    shared = {"encoding" => "UTF-8", "string" => ""}
+    data["http_interactions"].each do |i|
+      body = i["response"]["body"]
+      body["string"] = JSON.pretty_generate(JSON.parse(body["string"])) # many lines: a block scalar
+      i["request"]["body"] = shared # the same object twice: Psych writes an anchor and aliases
+    end
+    psych = File.join(@dir, "psych.yml")
+    File.write(psych, YAML.dump(data))
+    expect(File.read(psych)).to include("|-").and include("&1")
+    json = File.join(@dir, "vcr.json")
+    File.write(json, JSON.generate(data))
+
+    [psych, json].each do |path|
+      replayed = with_cassette(path) do |url|
+        ids(drain(OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}, :page_size => 100})))
+      end
+      expect(replayed).to eq(recorded)
+    end
+  end
+
   it "answers a request the cassette does not hold with a 404 naming it, and the helper raises" do
     service.configure(:auth => "none")
     service.add_events([panko_event("only", "2026-01-01T00:00:00.000000")])

@@ -40,7 +40,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
          \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
-         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml]"
+         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml|FILE.json]"
     );
     std::process::exit(2)
 }

@@ -1,4 +1,6 @@
-//! Serves a VCR cassette (`--cassette FILE`): each request is answered with
+//! Serves a VCR cassette (`--cassette FILE`, YAML in the subset
+//! [`crate::yaml`] reads, or JSON as VCR's `:json` serializer writes it —
+//! the spec helper turns any YAML cassette into that): each request is answered with
 //! the recorded response whose request has the same method, path and query
 //! (parameters compared decoded, in any order; headers and body ignored, so
 //! redacted credentials do not matter). Interactions are used in recorded
@@ -62,7 +64,12 @@ impl Cassette {
     /// Reads the cassette at `path`; `base` is this server's origin.
     pub fn load(path: &str, base: &str) -> Result<Cassette, String> {
         let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        let doc = crate::yaml::parse(&source).map_err(|e| format!("{path}: {e}"))?;
+        // VCR writes YAML, or JSON with its :json serializer
+        let doc = if path.ends_with(".json") || source.trim_start().starts_with('{') {
+            serde_json::from_str(&source).map_err(|e| format!("{path}: not JSON: {e}"))?
+        } else {
+            crate::yaml::parse(&source).map_err(|e| format!("{path}: {e}"))?
+        };
         let list = doc
             .get("http_interactions")
             .and_then(Value::as_array)

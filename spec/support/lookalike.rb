@@ -4,7 +4,9 @@ require "json"
 require "net/http"
 require "openssl"
 require "open3"
+require "tempfile"
 require "timeout"
+require "yaml"
 
 # Drives the project's Panko/Keystone look-alike (lookalike/, a Rust binary)
 # from Ruby: start it on an OS-picked port, feed it events and faults, read
@@ -65,7 +67,8 @@ class Lookalike
   # @yieldparam service [Lookalike]
   # @raise [UnmatchedRequests] when a request had no recorded answer
   def self.with_cassette(path, allow_unmatched: false)
-    service = start(:cassette => path)
+    json = as_json_cassette(path)
+    service = start(:cassette => json.path)
     result = yield service.url, service
     unmatched = service.unmatched
     raise UnmatchedRequests, "not in #{path}: #{unmatched.join(", ")}" unless allow_unmatched || unmatched.empty?
@@ -73,6 +76,39 @@ class Lookalike
     result
   ensure
     service&.stop
+    json&.close!
+  end
+
+  # Any cassette VCR reads — YAML as Psych writes it (block scalars,
+  # `!binary` bodies, anchors) or JSON — as a JSON Tempfile in VCR's :json
+  # layout, the form the look-alike reads whatever wrote the cassette.
+  # Bodies that are not UTF-8 become `base64_string`, as VCR stores them.
+  # @return [Tempfile]
+  def self.as_json_cassette(path)
+    text = File.read(path)
+    data = if path.end_with?(".json") then JSON.parse(text)
+           else YAML.safe_load(text, :permitted_classes => [Symbol, Time, Date], :aliases => true)
+           end
+    raise ArgumentError, "#{path}: no http_interactions list" unless data.is_a?(Hash) && data["http_interactions"].is_a?(Array)
+
+    data["http_interactions"].each do |interaction|
+      %w[request response].each do |side|
+        body = interaction.dig(side, "body")
+        next unless body.is_a?(Hash) && body["string"].is_a?(String)
+
+        string = body["string"].dup.force_encoding(Encoding::UTF_8)
+        if string.valid_encoding?
+          body["string"] = string
+        else
+          body.delete("string")
+          body["base64_string"] = [string.b].pack("m0")
+        end
+      end
+    end
+    Tempfile.new(["cassette", ".json"]).tap do |file|
+      file.write(JSON.generate(data))
+      file.flush
+    end
   end
 
   # A replayed request had no recorded answer.
