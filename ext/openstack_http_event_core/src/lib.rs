@@ -21,6 +21,7 @@ pub mod http;
 pub mod json;
 pub mod monitor;
 pub mod paging;
+pub mod push;
 pub mod runtime;
 pub mod scrub;
 pub mod secret;
