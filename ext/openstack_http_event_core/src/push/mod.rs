@@ -8,5 +8,8 @@
 pub mod ceilometer;
 pub mod cloudevents;
 pub mod format;
+pub mod gate;
+pub mod server;
+pub mod tls;
 
 pub use format::{read, Format, Formats, Received, Rejected};
