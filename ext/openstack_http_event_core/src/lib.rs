@@ -20,6 +20,7 @@ pub mod filter;
 pub mod http;
 pub mod json;
 pub mod monitor;
+pub mod options;
 pub mod paging;
 pub mod push;
 pub mod runtime;
