@@ -9,6 +9,7 @@ pub mod ceilometer;
 pub mod cloudevents;
 pub mod format;
 pub mod gate;
+pub mod options;
 pub mod record;
 pub mod server;
 pub mod tls;
