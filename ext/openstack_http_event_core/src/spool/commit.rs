@@ -111,7 +111,9 @@ impl Writer {
             drop(sh);
             for d in decided {
                 let answer = match d.outcome {
-                    Ok(_) => Err(SpoolError::Io { path: path.clone(), source: io::Error::new(e.kind(), e.to_string()) }),
+                    Ok(_) => {
+                        Err(SpoolError::Io { path: path.clone(), source: io::Error::new(e.kind(), e.to_string()) })
+                    }
                     Err(refused) => Err(refused),
                 };
                 let _ = d.reply.send(answer);

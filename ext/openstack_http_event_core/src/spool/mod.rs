@@ -242,7 +242,11 @@ pub fn default_dir(port: u16) -> Result<PathBuf, SpoolError> {
     default_dir_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"), port)
 }
 
-fn default_dir_from(xdg_state_home: Option<OsString>, home: Option<OsString>, port: u16) -> Result<PathBuf, SpoolError> {
+fn default_dir_from(
+    xdg_state_home: Option<OsString>,
+    home: Option<OsString>,
+    port: u16,
+) -> Result<PathBuf, SpoolError> {
     // the XDG spec: a relative path is invalid and must be ignored
     let absolute = |v: Option<OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
     let base = match (absolute(xdg_state_home), absolute(home)) {

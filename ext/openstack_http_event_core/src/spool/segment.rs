@@ -113,46 +113,36 @@ pub(crate) fn frame_at(file: &File, offset: u64, limit: u64, load: bool) -> io::
     }
     let mut crc = crc32fast::Hasher::new();
     crc.update(&len_bytes);
-    let (prefix, payload) = if load {
-        let mut body = vec![0u8; body_len as usize];
-        file.read_exact_at(&mut body, start)?;
-        crc.update(&body);
-        (body, None)
+    // the whole body when loading, else its first bytes (id length and id)
+    let mut head = Vec::new();
+    if load {
+        head = vec![0u8; body_len as usize];
+        file.read_exact_at(&mut head, start)?;
+        crc.update(&head);
     } else {
         let mut chunk = vec![0u8; CHUNK.min(body_len as usize)];
-        let mut prefix = Vec::new();
         let mut at = 0u64;
         while at < body_len {
             let n = (body_len - at).min(chunk.len() as u64) as usize;
             file.read_exact_at(&mut chunk[..n], start + at)?;
             crc.update(&chunk[..n]);
-            if prefix.len() < 2 + MAX_ID {
-                let want = (2 + MAX_ID - prefix.len()).min(n);
-                prefix.extend_from_slice(&chunk[..want]);
-            }
+            let want = (2 + MAX_ID).saturating_sub(head.len()).min(n);
+            head.extend_from_slice(&chunk[..want]);
             at += n as u64;
         }
-        (prefix, Some(()))
-    };
+    }
     if crc.finalize() != stored_crc {
         return Ok(Frame::Invalid);
     }
-    let id_len = usize::from(u16::from_le_bytes([prefix[0], prefix[1]]));
+    let id_len = usize::from(u16::from_le_bytes([head[0], head[1]]));
     if id_len > MAX_ID || 2 + id_len as u64 > body_len {
         return Ok(Frame::Invalid);
     }
-    let Ok(id) = std::str::from_utf8(&prefix[2..2 + id_len]) else {
+    let Ok(id) = std::str::from_utf8(&head[2..2 + id_len]) else {
         return Ok(Frame::Invalid);
     };
     let id = id.to_string();
-    let payload = match payload {
-        Some(()) => None,
-        None => {
-            let mut body = prefix;
-            body.drain(..2 + id_len);
-            Some(body)
-        }
-    };
+    let payload = load.then(|| head.split_off(2 + id_len));
     Ok(Frame::Good { end: start + body_len, id, payload })
 }
 
