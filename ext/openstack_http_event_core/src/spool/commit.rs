@@ -51,6 +51,8 @@ pub(crate) struct Writer {
     pub active_seq: u64,
     pub active_len: u64,
     pub broken: Option<String>,
+    /// Counts the commits that wrote records, for consumers waiting.
+    pub committed: tokio::sync::watch::Sender<u64>,
 }
 
 /// A request decided: its answer if refused, else the indices of the
@@ -143,6 +145,9 @@ impl Writer {
                     sh.duplicates += appended.duplicates as u64;
                 }
             }
+        }
+        if added > 0 {
+            self.committed.send_modify(|n| *n += 1);
         }
         for d in decided {
             let _ = d.reply.send(d.outcome.map(|(_, appended)| appended));

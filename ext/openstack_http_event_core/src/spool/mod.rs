@@ -227,6 +227,7 @@ pub struct Spool {
     read: Mutex<ReadState>,
     notices: Mutex<Vec<Notice>>,
     requests: Option<mpsc::Sender<Request>>,
+    committed: tokio::sync::watch::Sender<u64>,
     writer: Option<JoinHandle<()>>,
     _lock: DirLock,
 }
@@ -351,6 +352,7 @@ impl Spool {
             dedup_ids: window.len(),
             ..Shared::default()
         }));
+        let committed = tokio::sync::watch::Sender::new(0);
         let writer = Writer {
             dir: dir.clone(),
             limits: Limits {
@@ -365,6 +367,7 @@ impl Spool {
             active_seq,
             active_len,
             broken: None,
+            committed: committed.clone(),
         };
         let (requests, receiver) = mpsc::channel();
         let writer = std::thread::Builder::new()
@@ -379,6 +382,7 @@ impl Spool {
             shared,
             notices: Mutex::new(notices),
             requests: Some(requests),
+            committed,
             writer: Some(writer),
             _lock: dir_lock,
         })
@@ -525,6 +529,14 @@ impl Spool {
         let mut rs = lock(&self.read);
         rs.cursor = lock(&self.shared).acked;
         rs.in_flight.clear();
+    }
+
+    /// Changes each time new records are committed: a consumer finding
+    /// [`next_batch`](Self::next_batch) empty waits on `changed()` of a
+    /// receiver it marked seen (`borrow_and_update`) before that call, so no
+    /// commit in between is missed.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.committed.subscribe()
     }
 
     /// The repairs made since the last call, for the caller to log.
