@@ -153,11 +153,13 @@ impl Journal {
         Ok(())
     }
 
+    /// Rewrites the journal with its last `capacity` digests, copied in
+    /// chunks.
     fn compact(&mut self) -> io::Result<()> {
         let keep = (self.capacity as u64 * 16).min(self.len);
-        let mut tail = vec![0u8; keep as usize];
-        self.file.read_exact_at(&mut tail, self.len - keep)?;
-        durable::replace(&self.dir, JOURNAL_FILE, &tail)?;
+        self.file.seek(SeekFrom::Start(self.len - keep))?;
+        let mut tail = (&self.file).take(keep);
+        durable::replace_with(&self.dir, JOURNAL_FILE, |out| io::copy(&mut tail, out).map(|_| ()))?;
         self.file = OpenOptions::new().read(true).write(true).open(self.path())?;
         self.len = keep;
         Ok(())

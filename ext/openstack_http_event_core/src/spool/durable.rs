@@ -7,9 +7,14 @@ use std::path::Path;
 
 /// Replaces `<dir>/<name>` with `bytes`, durably.
 pub(crate) fn replace(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    replace_with(dir, name, |file| file.write_all(bytes))
+}
+
+/// Replaces `<dir>/<name>` with what `write` writes, durably.
+pub(crate) fn replace_with(dir: &Path, name: &str, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     let tmp = dir.join(format!("{name}.tmp"));
     let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-    file.write_all(bytes)?;
+    write(&mut file)?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&tmp, dir.join(name))?;

@@ -6,9 +6,9 @@
 //!
 //! One directory per receiver (see [`default_dir`]), mode 0700:
 //! `<16-digit sequence>.seg` segments of framed records (format in
-//! [`segment`]), `ack` the acknowledged position, `dedup.log` and
-//! `dedup.key` the de-dup window's journal and key (see [`dedup`]), `lock`
-//! held by the open spool (see [`lock`]).
+//! `spool/segment.rs`), `ack` the acknowledged position (`spool/ack.rs`),
+//! `dedup.log` and `dedup.key` the de-dup window's journal and key
+//! (`spool/dedup.rs`), `lock` held by the open spool (`spool/lock.rs`).
 //!
 //! # Delivery guarantees
 //!
@@ -80,7 +80,8 @@ pub struct SpoolOptions {
     /// The most unacknowledged bytes on disk (frames included); an append
     /// that would go past it is refused whole with [`SpoolError::Full`].
     pub max_spool_bytes: u64,
-    /// How many message_ids the de-dup window remembers.
+    /// How many message_ids the de-dup window remembers (about 50 bytes of
+    /// memory each).
     pub dedup_window: usize,
     /// The largest record body (message_id plus payload, plus 2 bytes).
     pub max_record_bytes: u64,
