@@ -28,6 +28,7 @@ pub mod scrub;
 pub mod secret;
 pub mod shared;
 pub mod source;
+pub mod spool;
 pub mod timestamp;
 
 /// Keystone moved under [`auth`]; the old path still works.
