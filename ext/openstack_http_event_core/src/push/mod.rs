@@ -10,6 +10,7 @@ pub mod cloudevents;
 pub mod format;
 pub mod gate;
 pub mod options;
+pub mod receiver;
 pub mod record;
 pub mod server;
 pub mod tls;

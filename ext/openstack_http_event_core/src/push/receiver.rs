@@ -1,0 +1,150 @@
+//! The receiving end of a push: reads a body in the formats allowed
+//! ([`super::format`]), spools its events ([`crate::spool`]) and answers
+//! only once they are durable. A sender that got a 2xx never loses its
+//! events; one that got anything else keeps them (Ceilometer's publisher
+//! logs and drops them, so a body is refused as a whole only when nothing
+//! in it can be used). The answer says how many events were accepted, were
+//! duplicates of events already spooled, and were malformed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::format::{self, Formats};
+use super::record;
+use super::server::{Handler, Reply, Request};
+use crate::shared::{Level, Shared};
+use crate::spool::{Spool, SpoolError};
+
+/// Seconds a sender is asked to wait when the spool is full.
+const FULL_RETRY_AFTER: u64 = 30;
+/// The most characters of a sender's text put in a log line.
+const SHOWN: usize = 200;
+
+/// Counts of what came in, for `stats`.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub bodies: AtomicU64,
+    pub accepted: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub malformed: AtomicU64,
+    pub refused: AtomicU64,
+    pub spool_full: AtomicU64,
+}
+
+pub struct Receiver {
+    spool: Arc<Spool>,
+    formats: Formats,
+    max_nesting: usize,
+    shared: Arc<Shared>,
+    counts: Arc<Counts>,
+    /// Whether the `raw_only` advice was logged (once per receiver).
+    raw_only_told: AtomicBool,
+}
+
+impl Receiver {
+    pub fn new(spool: Arc<Spool>, formats: Formats, max_nesting: usize, shared: Arc<Shared>) -> Receiver {
+        Receiver {
+            spool,
+            formats,
+            max_nesting,
+            shared,
+            counts: Arc::new(Counts::default()),
+            raw_only_told: AtomicBool::new(false),
+        }
+    }
+
+    pub fn counts(&self) -> Arc<Counts> {
+        Arc::clone(&self.counts)
+    }
+
+    async fn receive(&self, request: Request) -> Reply {
+        self.counts.bodies.fetch_add(1, Ordering::Relaxed);
+        let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+        let now = Utc::now().naive_utc();
+        let received = match format::read(header, &request.body, &self.formats, self.max_nesting, now) {
+            Ok(received) => received,
+            Err(rejected) => {
+                self.counts.refused.fetch_add(1, Ordering::Relaxed);
+                self.shared.log_message(
+                    Level::Warn,
+                    format!("refused a pushed body ({}): {}", rejected.status, clip(&rejected.message)),
+                );
+                return Reply::json(rejected.status, json!({ "error": rejected.message }));
+            }
+        };
+        let malformed = received.skipped.len();
+        if let Some(first) = received.skipped.first() {
+            self.counts.malformed.fetch_add(malformed as u64, Ordering::Relaxed);
+            if first.reason == format::RAW_ONLY {
+                if !self.raw_only_told.swap(true, Ordering::Relaxed) {
+                    self.shared.log_message(
+                        Level::Error,
+                        format!("a pushed body held {malformed} record(s) {}", format::RAW_ONLY),
+                    );
+                }
+            } else {
+                let id = first.message_id.as_deref().map(|id| format!("{} ", clip(id))).unwrap_or_default();
+                self.shared.log_message(
+                    Level::Warn,
+                    format!(
+                        "skipped {malformed} malformed pushed event(s) of {}; first: {id}({})",
+                        malformed + received.events.len(),
+                        clip(&first.reason)
+                    ),
+                );
+            }
+        }
+        let records = received.events.iter().map(|e| (e.message_id.clone(), record::encode(e))).collect();
+        match self.spool.append(records).await {
+            Ok(appended) => {
+                self.counts.accepted.fetch_add(appended.accepted as u64, Ordering::Relaxed);
+                self.counts.duplicates.fetch_add(appended.duplicates as u64, Ordering::Relaxed);
+                Reply::json(
+                    200,
+                    json!({"accepted": appended.accepted, "duplicates": appended.duplicates, "malformed": malformed}),
+                )
+            }
+            Err(SpoolError::Full { used, max, .. }) => {
+                self.counts.spool_full.fetch_add(1, Ordering::Relaxed);
+                self.shared.log_message(
+                    Level::Error,
+                    format!(
+                        "the spool is full ({used} of {max} bytes waiting for each_batch; \
+                         http.source.max_spool_bytes): refused {} pushed event(s) with 503 — \
+                         Ceilometer's publisher drops them",
+                        received.events.len()
+                    ),
+                );
+                let mut reply = Reply::json(503, json!({"error": "the spool is full; try again later"}));
+                reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
+                reply
+            }
+            Err(e) => {
+                self.shared.log_message(Level::Error, format!("cannot spool pushed events: {e}"));
+                Reply::json(500, json!({"error": "the events could not be stored"}))
+            }
+        }
+    }
+}
+
+impl Handler for Receiver {
+    fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
+        Box::pin(self.receive(request))
+    }
+}
+
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[path = "receiver_tests.rs"]
+mod tests;
