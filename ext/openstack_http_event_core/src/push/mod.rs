@@ -9,6 +9,7 @@ pub mod ceilometer;
 pub mod cloudevents;
 pub mod format;
 pub mod gate;
+pub mod monitor;
 pub mod options;
 pub mod receiver;
 pub mod record;
