@@ -163,7 +163,7 @@ impl PushMonitor {
         if n == 0 {
             return Ok(());
         }
-        let last = self.handed.drain(..n).last();
+        let last = self.handed.drain(..n).next_back();
         match (&self.running, last) {
             (Some(running), Some(position)) => running.spool.acknowledge(position).map_err(|e| spool_error(&e)),
             _ => Ok(()),
