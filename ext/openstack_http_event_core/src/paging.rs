@@ -20,7 +20,12 @@
 //!   many rows again after a short one teaches the service's page cap;
 //! - a drain goes on back to back only while each page makes progress
 //!   (new rows, a marker or floor further on, a larger limit); anything else
-//!   ends it, and the next poll waits for the poll interval.
+//!   ends it, and the next poll waits for the poll interval;
+//! - a source that [resumes](crate::source::Source::resumes) (a record id
+//!   or change-feed token of the service's own) keeps its marker when a
+//!   drain ends: every poll asks from it, without a floor; a full page is
+//!   followed at once, a short one ends the drain caught up, and a full one
+//!   that brought nothing new ends it as a page served again.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
@@ -28,7 +33,7 @@ use std::hash::{Hash, Hasher};
 use chrono::NaiveDateTime;
 
 use crate::event::Page;
-use crate::source::Query;
+use crate::source::{Query, Resume};
 
 /// A cap is learned only from pages at least this big: a few events that
 /// arrive between two requests must not pass for one.
@@ -148,6 +153,13 @@ pub struct Paging {
     most_rows: usize,
     drain: Option<Drain>,
     overfull: BTreeSet<NaiveDateTime>,
+    /// The kind of the service's cursor, for a source that resumes.
+    resumes: Option<Resume>,
+    /// Its last value, kept across drains; `None` until a page gave one.
+    kept: Option<String>,
+    /// Whether the last page was short (for a source that resumes, the
+    /// proof of being caught up).
+    short: bool,
 }
 
 impl Paging {
@@ -161,7 +173,27 @@ impl Paging {
             most_rows: 0,
             drain: None,
             overfull: BTreeSet::new(),
+            resumes: None,
+            kept: None,
+            short: false,
         }
+    }
+
+    /// Paging by a cursor of the service's own (`kind`), kept between polls.
+    pub fn resuming(mut self, kind: Resume) -> Self {
+        self.resumes = Some(kind);
+        self
+    }
+
+    /// Whether the marker is a cursor kept between polls.
+    pub fn resumes(&self) -> bool {
+        self.resumes.is_some()
+    }
+
+    /// Whether the last page proved there is nothing more: no drain under
+    /// way and, for a source that resumes, the last page short.
+    pub fn caught_up(&self) -> bool {
+        self.drain.is_none() && (self.resumes.is_none() || self.short)
     }
 
     /// Paging for a service without `marker` (Ceilometer's own v2 events
@@ -198,24 +230,35 @@ impl Paging {
     /// The next request: the drain's next page, else a new poll from
     /// `floor` (the cursor's).
     pub fn next_query(&mut self, floor: Option<NaiveDateTime>, all_tenants: bool) -> Query {
+        if let Some(kind) = self.resumes {
+            // once the service's cursor is known, it alone says where to read
+            let (floor, limit) = match (&self.kept, &self.drain) {
+                (Some(_), d) => (None, d.as_ref().map_or(self.page_size, |d| d.limit)),
+                (None, Some(d)) => (d.floor, d.limit),
+                (None, None) => (floor, self.page_size),
+            };
+            return Query { floor, all_tenants, limit, marker: self.kept.clone(), resume: Some(kind) };
+        }
         match &self.drain {
             Some(d) => Query {
                 floor: d.floor,
                 all_tenants,
                 limit: d.limit,
                 marker: if self.timestamp_only { None } else { d.marker.clone() },
+                resume: None,
             },
             None => {
                 // a stamp below the floor can never be read again
                 if let Some(floor) = floor {
                     self.overfull = self.overfull.split_off(&floor);
                 }
-                Query { floor, all_tenants, limit: self.page_size, marker: None }
+                Query { floor, all_tenants, limit: self.page_size, marker: None, resume: None }
             }
         }
     }
 
-    /// A failed request ends the drain; the next poll starts from the cursor.
+    /// A failed request ends the drain; the next poll starts from the cursor
+    /// (a kept one too: a page that cannot be read never moves it).
     pub fn abandon(&mut self) {
         self.drain = None;
     }
@@ -223,7 +266,13 @@ impl Paging {
     /// A 400 to a request carrying `marker`: paging by timestamp only from
     /// now on. The drain goes on from the page that led to the refused
     /// request; [`Paging::draining`] tells whether a request is due at once.
+    /// A source that resumes has no timestamp paging to fall back on: its
+    /// drain ends, the cursor kept.
     pub fn marker_rejected(&mut self) -> Vec<Notice> {
+        if self.resumes.is_some() {
+            self.drain = None;
+            return Vec::new();
+        }
         self.timestamp_only = true;
         let mut notices = Vec::new();
         if let Some(d) = self.drain.take() {
@@ -238,6 +287,12 @@ impl Paging {
     pub fn after_page(&mut self, query: &Query, page: &Summary) -> Vec<Notice> {
         let mut notices = Vec::new();
         let prev = self.drain.take();
+        if self.resumes.is_some() {
+            // the page was read: its cursor is where the next request asks
+            if let Some(next) = &page.last_message_id {
+                self.kept = Some(next.clone());
+            }
+        }
         if let Some(d) = &prev {
             let k = d.prev.rows;
             let asked = self.effective(d.prev_query.limit);
@@ -260,11 +315,16 @@ impl Paging {
             self.service_cap = None;
         }
         self.most_rows = self.most_rows.max(page.rows);
+        self.short = page.rows < self.effective(query.limit);
         let went_back = match (&prev, page.first_at) {
             (Some(d), Some(first)) => d.prev.last_at.is_some_and(|last| first < last),
             _ => false,
         };
-        if query.marker.is_some() && !self.timestamp_only && (page.repeats_marker || went_back) {
+        if query.marker.is_some()
+            && !self.timestamp_only
+            && self.resumes.is_none()
+            && (page.repeats_marker || went_back)
+        {
             self.timestamp_only = true;
             notices.push(Notice::MarkerIgnored);
         }
@@ -275,7 +335,14 @@ impl Paging {
                     && d.prev.ids_digest == page.ids_digest
                     && d.prev.last_message_id == page.last_message_id
             });
-            if same_as_before || (page.last_message_id.is_some() && page.last_message_id == query.marker) {
+            let points_back = page.last_message_id.is_some() && page.last_message_id == query.marker;
+            let repeated = match self.resumes {
+                None => same_as_before || points_back,
+                // a short page ends the drain anyway; a full one that brought
+                // nothing new, or the same cursor, would be asked for again
+                Some(_) => !self.short && (page.fresh == 0 || points_back),
+            };
+            if repeated {
                 notices.push(Notice::RepeatedPage);
                 self.drain = None;
                 return notices;
