@@ -450,6 +450,10 @@ mod tests {
         ignore_marker: bool,
         reject_marker: bool,
         max_limit: Option<usize>,
+        /// A cursor of the service's own: rows in arrival order, the marker
+        /// the largest 1-based position read ("rows after N"); with
+        /// `ignore_marker`, every request is served from the start.
+        resume: bool,
     }
 
     struct Service {
@@ -476,7 +480,9 @@ mod tests {
                     traits: vec![],
                 });
             }
-            self.rows.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+            if !self.dialect.resume {
+                self.rows.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+            }
         }
 
         /// `None` for a 400.
@@ -484,6 +490,9 @@ mod tests {
             self.requests += 1;
             if q.marker.is_some() && self.dialect.reject_marker {
                 return None;
+            }
+            if self.dialect.resume {
+                return Some(self.answer_after(q));
             }
             let mut from = q.floor.map_or(0, |f| self.rows.partition_point(|e| e.at < f));
             if let (Some(m), false) = (&q.marker, self.dialect.ignore_marker) {
@@ -501,6 +510,24 @@ mod tests {
         }
     }
 
+    impl Service {
+        /// Rows after the cursor (`floor` only without one), and the cursor
+        /// the source makes of them: the largest position read, never back.
+        fn answer_after(&self, q: &Query) -> Page {
+            let sent = q.marker.as_deref().map(|m| m.parse::<usize>().unwrap());
+            let after = if self.dialect.ignore_marker { 0 } else { sent.unwrap_or(0) };
+            let n = self.dialect.max_limit.map_or(q.limit as usize, |c| c.min(q.limit as usize));
+            let read: Vec<(usize, Event)> = (after..self.rows.len())
+                .map(|i| (i + 1, self.rows[i].clone()))
+                .filter(|(_, e)| q.floor.is_none_or(|f| e.at >= f))
+                .take(n)
+                .collect();
+            let largest = read.iter().map(|(seq, _)| *seq).chain(sent).max();
+            let events: Vec<Event> = read.into_iter().map(|(_, e)| e).collect();
+            Page { rows: events.len(), last_message_id: largest.map(|s| s.to_string()), events, skipped: vec![] }
+        }
+    }
+
     struct Run {
         delivered: Vec<String>,
         notices: Vec<Notice>,
@@ -515,6 +542,9 @@ mod tests {
 
     fn run_with(service: &mut Service, mut paging: Paging, polls: usize) -> (Run, Paging) {
         let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
+        if paging.resumes() {
+            cursor = cursor.keeping_late();
+        }
         let mut out = Run { delivered: vec![], notices: vec![], polls: vec![] };
         let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
         for _ in 0..polls {
@@ -784,6 +814,112 @@ mod tests {
         assert!(paging.timestamp_only());
     }
 
+    fn resuming(page_size: u32) -> Paging {
+        Paging::new(page_size, 10_000).resuming(Resume::Id)
+    }
+
+    #[test]
+    fn a_cursor_of_the_service_s_own_drains_once_and_is_kept_between_polls() {
+        let mut s = Service::new(Dialect { resume: true, ..Dialect::default() });
+        s.add("same", 150, "2026-01-01T00:00:01", 0);
+        s.add("other", 100, "2026-01-01T00:00:02", 10);
+        let (run, mut paging) = run_with(&mut s, resuming(100), 5);
+        expect_all_once(&run, &s);
+        assert_eq!(run.polls, vec![3, 1], "two full pages, a short one; then a poll from the cursor");
+        assert!(run.notices.is_empty() && paging.caught_up() && !paging.timestamp_only());
+        let q = paging.next_query(timestamp::parse("2026-01-01T00:00:00"), false);
+        assert_eq!((q.marker.as_deref(), q.floor, q.limit, q.resume), (Some("250"), None, 100, Some(Resume::Id)));
+        // arrivals stamped long before the newest: read from the cursor, once
+        s.add("late", 30, "2025-01-01T00:00:00", 10);
+        let (late, _) = run_with(&mut s, paging, 5);
+        assert_eq!(late.delivered.len(), 30);
+        assert!(late.delivered.iter().all(|id| id.starts_with("late")));
+    }
+
+    #[test]
+    fn a_failed_request_does_not_move_a_kept_cursor() {
+        let mut paging = resuming(10);
+        let first = paging.next_query(None, false);
+        assert_eq!(first.marker, None, "no cursor yet: the first read is bound by the floor");
+        let full = Summary { rows: 10, fresh: 10, last_message_id: Some("10".into()), ..Summary::default() };
+        paging.after_page(&first, &full);
+        assert!(paging.draining() && !paging.caught_up());
+        paging.abandon();
+        assert!(!paging.caught_up(), "a failure proves nothing");
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("10"));
+        // a 400 to a cursor is no reason to page by timestamp
+        assert!(paging.marker_rejected().is_empty() && !paging.timestamp_only());
+        // a page that gives no cursor (a null token) keeps the one before
+        let q = paging.next_query(None, false);
+        let empty = Summary { rows: 0, ..Summary::default() };
+        assert!(paging.after_page(&q, &empty).is_empty());
+        assert!(paging.caught_up());
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn a_service_that_ignores_the_cursor_ends_each_drain_instead_of_looping() {
+        let mut s = Service::new(Dialect { resume: true, ignore_marker: true, ..Dialect::default() });
+        s.add("a", 250, "2026-01-01T00:00:00", 10);
+        let (run, paging) = run_with(&mut s, resuming(100), 5);
+        assert_eq!(run.delivered.len(), 100, "the first page, once");
+        assert_eq!(run.polls, vec![2, 1], "the first page, its repeat; then one request");
+        assert_eq!(run.notices, vec![Notice::RepeatedPage; 2]);
+        assert!(!paging.caught_up(), "a repeated full page proves nothing");
+        // a repeated short page ends the drain without a warning
+        let mut s = Service::new(Dialect { resume: true, ignore_marker: true, ..Dialect::default() });
+        s.add("a", 5, "2026-01-01T00:00:00", 10);
+        let (run, _) = run_with(&mut s, resuming(100), 5);
+        assert_eq!((run.delivered.len(), run.notices.len()), (5, 0));
+    }
+
+    #[test]
+    fn a_token_that_does_not_change_on_a_full_page_is_a_repeated_page() {
+        let mut paging = Paging::new(2, 100).resuming(Resume::Token);
+        let first = paging.next_query(None, false);
+        let page = Summary { rows: 2, fresh: 2, last_message_id: Some("t1".into()), ..Summary::default() };
+        assert!(paging.after_page(&first, &page).is_empty());
+        let q = paging.next_query(None, false);
+        assert_eq!((q.marker.as_deref(), q.resume), (Some("t1"), Some(Resume::Token)));
+        // new rows, but the same token: asking again would serve them again
+        let same = Summary { ids_digest: 9, ..page.clone() };
+        assert_eq!(paging.after_page(&q, &same), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining());
+        // an empty page with the same token: caught up, quietly
+        let q = paging.next_query(None, false);
+        let empty = Summary { rows: 0, last_message_id: Some("t1".into()), ..Summary::default() };
+        assert!(paging.after_page(&q, &empty).is_empty() && paging.caught_up());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn a_resuming_cursor_delivers_every_arrival_once(
+            batches in proptest::collection::vec((-5_000i64..3_000, 1usize..120), 1..6),
+            page_size in 1u32..60,
+            cap in proptest::option::of(5usize..80),
+        ) {
+            let mut s = Service::new(Dialect { resume: true, max_limit: cap, ..Dialect::default() });
+            let mut paging = resuming(page_size);
+            let start = timestamp::parse("2026-01-01T00:00:00").unwrap();
+            let mut want = 0;
+            for (i, (offset_ms, n)) in batches.iter().enumerate() {
+                // each batch arrives after the last poll, stamped anywhere
+                s.add(&format!("b{i}"), *n, &timestamp::format(start + Duration::milliseconds(*offset_ms)), 1);
+                want += n;
+                let (run, p) = run_with(&mut s, paging, 50);
+                paging = p;
+                proptest::prop_assert!(run.notices.iter().all(|n| matches!(n, Notice::PageCap(_))), "{:?}", run.notices);
+                let batch = format!("b{i}-");
+                proptest::prop_assert!(run.delivered.iter().all(|id| id.starts_with(&batch)));
+                proptest::prop_assert_eq!(run.delivered.len(), *n);
+                proptest::prop_assert!(paging.caught_up());
+            }
+            proptest::prop_assert_eq!(s.rows.len(), want);
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
 
@@ -795,7 +931,7 @@ mod tests {
             reject_marker: bool,
             cap in proptest::option::of(5usize..80),
         ) {
-            let mut s = Service::new(Dialect { ignore_marker, reject_marker, max_limit: cap });
+            let mut s = Service::new(Dialect { ignore_marker, reject_marker, max_limit: cap, ..Dialect::default() });
             // without a marker, a capped service cannot show more events on one
             // timestamp than its cap: no client can tell they exist
             let readable = |n: usize| if ignore_marker || reject_marker { cap.map_or(n, |c| n.min(c)) } else { n };
