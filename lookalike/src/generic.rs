@@ -15,7 +15,15 @@
 //!   shape, `{"events": [...], "events_links": [{"rel": "next", "href":
 //!   <absolute URL with marker>}]}` while pages are full;
 //! - `GET /json/items?since=ISO&limit=N&continue=TOKEN`: token paging,
-//!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page.
+//!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page;
+//! - `GET /json/ndjson-seq?after=N&limit=N&since=MS`: NDJSON as
+//!   `/json/ndjson`, in arrival order, each record with `"seq"`, its
+//!   1-based place in arrival order (an increasing id), only those with
+//!   `seq` above `after`;
+//! - `GET /json/feed?cursor=T&limit=N`: a change feed in arrival order,
+//!   `{"records": [...], "cursor": "<opaque token>"}`, the token asking for
+//!   what comes after this page, present on every page (the same one again
+//!   when nothing came).
 //!
 //! Authentication as `/v2/events` demands it when the auth mode set with
 //! `/_control/config` is other than `keystone` (none then). A body queued
@@ -89,6 +97,8 @@ pub fn answer(store: &Store, base: &str, path: &str, params: &[(String, String)]
         "/json/link" => linked(store, params).unwrap_or_else(|e| e),
         "/json/os-events" => openstack(store, base, params).unwrap_or_else(|e| e),
         "/json/items" => tokens(store, params).unwrap_or_else(|e| e),
+        "/json/ndjson-seq" => ndjson_seq(store, params).unwrap_or_else(|e| e),
+        "/json/feed" => feed(store, params).unwrap_or_else(|e| e),
         _ => error(404, &format!("no route for {path}")),
     }
 }
@@ -185,4 +195,39 @@ fn tokens(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> 
     };
     let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
     Ok(Answer { status: 200, body: json!({"items": records, "continue": token}).to_string(), link: None })
+}
+
+fn ndjson_seq(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let (limit, since) = (limit(params)?, since(params, true)?);
+    let after = match param(params, "after") {
+        None => 0,
+        Some(a) => a.parse::<u64>().map_err(|_| error(400, &format!("bad after {a:?}")))?,
+    };
+    let mut body = String::new();
+    for e in store.arrived_after(after, since).into_iter().take(limit) {
+        let mut r = record(e, true);
+        r["seq"] = json!(e.seq);
+        body.push_str(&r.to_string());
+        body.push('\n');
+    }
+    Ok(Answer { status: 200, body, link: None })
+}
+
+/// A change-feed cursor: the last place in arrival order read, opaque.
+fn feed_token(seq: u64) -> String {
+    encode(&format!("feed-{seq}"))
+}
+
+fn feed(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let limit = limit(params)?;
+    let after = match param(params, "cursor") {
+        None => 0,
+        Some(t) => decode(t)
+            .and_then(|text| text.strip_prefix("feed-").and_then(|n| n.parse::<u64>().ok()))
+            .ok_or_else(|| error(400, "bad cursor"))?,
+    };
+    let rows: Vec<&Stored> = store.arrived_after(after, None).into_iter().take(limit).collect();
+    let last = rows.last().map_or(after, |e| e.seq);
+    let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
+    Ok(Answer { status: 200, body: json!({"records": records, "cursor": feed_token(last)}).to_string(), link: None })
 }

@@ -3,7 +3,8 @@
 //! records are ([`Records`]), how a record maps to ManageIQ's event
 //! ([`mapping`]), what the query carries ([`template`]) and how the service
 //! pages ([`paging`]). The engine's cursor, back-read and de-duplication
-//! apply as for Panko.
+//! apply as for Panko, unless polls ask from a cursor of the service's own
+//! ([`cursor`]: a record id, a change-feed token).
 
 use serde_json::{Map, Value as Opt};
 use url::Url;
@@ -13,11 +14,13 @@ use crate::error::{Error, Result};
 use crate::event::{Page, Skipped};
 use crate::json::{self, Value};
 
+pub mod cursor;
 pub mod mapping;
 pub mod paging;
 pub mod pointer;
 pub mod template;
 
+use cursor::JsonCursor;
 use mapping::{Mapping, NumericTime, TraitList};
 use paging::JsonPaging;
 use pointer::Pointer;
@@ -40,9 +43,11 @@ pub struct JsonSource {
     params: Vec<(String, Template)>,
     since_format: SinceFormat,
     paging: JsonPaging,
+    cursor: JsonCursor,
 }
 
-const KEYS: &[&str] = &["type", "records", "fields", "traits", "event_type_prefix", "params", "since_format", "paging"];
+const KEYS: &[&str] =
+    &["type", "records", "fields", "traits", "event_type_prefix", "params", "since_format", "paging", "cursor"];
 const FIELD_KEYS: &[&str] = &["message_id", "event_type", "timestamp", "payload"];
 const PAGING_KEYS: &[&str] = &["type", "param", "field", "pointer", "start"];
 
@@ -124,11 +129,33 @@ impl JsonSource {
             None | Some(Opt::Null) => JsonPaging::None,
             Some(v) => parse_paging(v, message_id.as_ref())?,
         };
-        Ok(JsonSource { records, mapping, params, since_format, paging })
+        let cursor = match o.get("cursor") {
+            None | Some(Opt::Null) => JsonCursor::Timestamp,
+            Some(v) => JsonCursor::from_options(v, message_id.as_ref())?,
+        };
+        if cursor.resumes().is_some() && paging != JsonPaging::None {
+            return Err(Error::config(
+                "http.source.paging",
+                format!(
+                    "must be absent or :none with a cursor of type id or token (it pages by itself), got :{}",
+                    paging.name()
+                ),
+            ));
+        }
+        if matches!(cursor, JsonCursor::Token { .. }) && records == Records::Ndjson {
+            return Err(Error::config(
+                "http.source.cursor.pointer",
+                "does not apply to NDJSON records (no body to point into)",
+            ));
+        }
+        Ok(JsonSource { records, mapping, params, since_format, paging, cursor })
     }
 
     /// The position a request sends (marker, page, offset), if any.
     fn position(&self, query: &Query) -> Option<String> {
+        if self.cursor.resumes().is_some() {
+            return query.marker.clone();
+        }
         match &self.paging {
             JsonPaging::Marker { .. } | JsonPaging::Token { .. } => query.marker.clone(),
             JsonPaging::Page { start, .. } => Some(query.marker.clone().unwrap_or_else(|| start.to_string())),
@@ -224,6 +251,9 @@ impl Source for JsonSource {
             {
                 pairs.append_pair(param, c);
             }
+            if let (Some(param), Some(c)) = (self.cursor.param(), &cursor) {
+                pairs.append_pair(param, c);
+            }
         }
         if url.query() == Some("") {
             url.set_query(None);
@@ -257,10 +287,20 @@ impl Source for JsonSource {
                 (page.rows > 0).then(|| (current + page.rows as u64).to_string())
             }
         };
-        let mut last_id = None;
+        let (mut last_id, mut ids) = (None, Vec::new());
         for record in records {
             let before = page.events.last().map(|e| e.at);
+            let id = match &self.cursor {
+                JsonCursor::Id { field, .. } => Some(cursor::record_id(field.get(&record), field)),
+                _ => None,
+            };
             match self.mapping.convert(record, before) {
+                // read, but without an id the cursor can order: not delivered
+                Ok(event) if matches!(id, Some(Err(_))) => {
+                    let reason = id.clone().and_then(|r| r.err()).unwrap_or_default();
+                    last_id = Some(event.message_id.clone());
+                    page.skipped.push(Skipped { message_id: Some(event.message_id), reason, at: Some(event.at) });
+                }
                 Ok(event) => {
                     last_id = Some(event.message_id.clone());
                     page.events.push(event);
@@ -270,6 +310,7 @@ impl Source for JsonSource {
                     page.skipped.push(skip);
                 }
             }
+            ids.extend(id.and_then(|r| r.ok()));
         }
         // NDJSON lines that were not JSON: at least as late as the page's start
         let first = page.events.first().map(|e| e.at);
@@ -277,12 +318,25 @@ impl Source for JsonSource {
             s.at = first;
         }
         page.skipped.append(&mut skipped);
-        page.last_message_id = if self.paging == JsonPaging::None { last_id } else { next };
+        page.last_message_id = match &self.cursor {
+            JsonCursor::Timestamp if self.paging == JsonPaging::None => last_id,
+            JsonCursor::Timestamp => next,
+            // the largest id read so far: never back
+            JsonCursor::Id { .. } => {
+                let known = response.query.marker.as_deref().into_iter().chain(ids.iter().map(String::as_str));
+                cursor::largest(known).map(str::to_owned)
+            }
+            JsonCursor::Token { pointer, .. } => paging::token(pointer.get(&doc)),
+        };
         Ok(page)
     }
 
     fn supports_marker(&self) -> bool {
-        self.paging != JsonPaging::None
+        self.paging != JsonPaging::None || self.cursor.resumes().is_some()
+    }
+
+    fn resumes(&self) -> Option<super::Resume> {
+        self.cursor.resumes()
     }
 
     fn supports_all_tenants(&self) -> bool {

@@ -172,3 +172,92 @@ fn ndjson_lines_and_ceilometer_traits() {
     assert!(page.skipped[0].reason.starts_with("line 3 is not valid JSON"), "{}", page.skipped[0].reason);
     assert_eq!(page.skipped[0].at, Some(page.events[0].at));
 }
+
+fn seq_source(cursor: Opt) -> JsonSource {
+    source(json!({"type": "json", "records": "ndjson", "since_format": "unix_ms",
+                  "fields": {"message_id": "/id", "event_type": "/type", "timestamp": "/time"},
+                  "params": {"since": "{since}", "limit": "{limit}", "from": ">{cursor}"}, "cursor": cursor}))
+}
+
+#[test]
+fn an_id_cursor_is_sent_and_is_the_largest_id_read() {
+    let src = seq_source(json!({"type": "id", "field": "/seq", "param": "after"}));
+    assert_eq!(src.resumes(), Some(crate::source::Resume::Id));
+    assert!(src.supports_marker() && !src.marker_is_id());
+    let base = Url::parse("http://svc/e").unwrap();
+    let first = Query { floor: timestamp::parse("2026-01-01T00:00:00"), limit: 3, ..Query::default() };
+    assert_eq!(src.url(&base, &first).as_str(), "http://svc/e?limit=3&since=1767225600000");
+    let next = Query { floor: None, marker: Some("18446744073709551616".into()), ..first.clone() };
+    assert_eq!(
+        src.url(&base, &next).as_str(),
+        "http://svc/e?from=%3E18446744073709551616&limit=3&after=18446744073709551616"
+    );
+    let body = concat!(
+        "{\"id\":\"a\",\"seq\":18446744073709551617,\"type\":\"t\",\"time\":1767225600000}\n",
+        "{\"id\":\"b\",\"seq\":\"-4\",\"type\":\"t\",\"time\":1767225600001}\n",
+        "{\"id\":\"c\",\"seq\":\"9\",\"type\":\"t\",\"time\":1767225600002}\n",
+        "{\"id\":\"d\",\"seq\":99,\"time\":1767225600003}\n",
+    );
+    let page = read(&src, "http://svc/e", &next, None, body);
+    assert_eq!(page.rows, 4);
+    assert_eq!(page.events.iter().map(|e| e.message_id.as_str()).collect::<Vec<_>>(), vec!["a", "c"]);
+    assert_eq!(page.skipped.len(), 2);
+    assert_eq!(page.skipped[0].message_id.as_deref(), Some("b"));
+    assert!(page.skipped[0].reason.contains("\"/seq\" (http.source.cursor.field) is a string of other than digits"));
+    assert_eq!(page.last_message_id.as_deref(), Some("18446744073709551617"));
+    // ids below the cursor never take it back; a page without ids keeps it
+    let low = "{\"id\":\"e\",\"seq\":3,\"type\":\"t\",\"time\":1767225600000}\n";
+    assert_eq!(read(&src, "http://svc/e", &next, None, low).last_message_id, next.marker);
+    assert_eq!(read(&src, "http://svc/e", &next, None, "").last_message_id, next.marker);
+    assert_eq!(read(&src, "http://svc/e", &first, None, "").last_message_id, None);
+}
+
+#[test]
+fn a_token_cursor_is_kept_from_the_body() {
+    let mut o = basic();
+    o["records"] = json!("/records");
+    o["cursor"] = json!({"type": "token", "pointer": "/cursor", "param": "cursor"});
+    let src = source(o);
+    assert_eq!(src.resumes(), Some(crate::source::Resume::Token));
+    let q = Query { limit: 2, marker: Some("t 1".into()), ..Query::default() };
+    assert_eq!(src.url(&Url::parse("http://svc/f").unwrap(), &q).as_str(), "http://svc/f?limit=2&cursor=t+1");
+    let page = read(&src, "http://svc/f", &q, None, r#"{"records":[],"cursor":7}"#);
+    assert_eq!(page.last_message_id.as_deref(), Some("7"));
+    for kept in [r#"{"records":[],"cursor":""}"#, r#"{"records":[],"cursor":null}"#, r#"{"records":[]}"#] {
+        assert_eq!(read(&src, "http://svc/f", &q, None, kept).last_message_id, None, "{kept}");
+    }
+}
+
+#[test]
+fn cursor_options_errors_name_the_key() {
+    let with = |cursor: Opt, paging: Option<Opt>| {
+        let mut o = basic();
+        o["cursor"] = cursor;
+        if let Some(p) = paging {
+            o["paging"] = p;
+        }
+        error(o)
+    };
+    assert!(with(json!({"type": "seq"}), None).contains("http.source.cursor.type: unknown cursor type \"seq\""));
+    assert!(with(json!({"type": "id", "pointer": "/x"}), None).contains("http.source.cursor.pointer: does not apply"));
+    assert!(with(json!({"type": "id"}), Some(json!({"type": "marker", "param": "after"})))
+        .contains("http.source.paging: must be absent or :none with a cursor of type id or token"));
+    assert!(with(json!({"type": "token", "pointer": "/c"}), Some(json!({"type": "page", "param": "p"})))
+        .contains("http.source.paging: must be absent or :none"));
+    let mut o = basic();
+    o["fields"].as_object_mut().unwrap().remove("message_id");
+    o["cursor"] = json!({"type": "id"});
+    assert!(error(o).contains("http.source.cursor.field: is required without http.source.fields.message_id"));
+    let mut o = basic();
+    o["records"] = json!("ndjson");
+    o["cursor"] = json!({"type": "token", "pointer": "/c"});
+    assert!(error(o).contains("http.source.cursor.pointer: does not apply to NDJSON records"));
+    // :none paging and the default cursor are fine
+    let mut o = basic();
+    o["paging"] = json!({"type": "none"});
+    o["cursor"] = json!({"type": "id", "param": "after"});
+    assert!(JsonSource::from_options(&o).is_ok());
+    o["cursor"] = json!({"type": "timestamp"});
+    o["paging"] = json!({"type": "marker", "param": "after"});
+    assert_eq!(JsonSource::from_options(&o).unwrap().resumes(), None);
+}
