@@ -1,27 +1,31 @@
 //! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
-//! service that answers a GET with JSON records. The options say where the
-//! records are ([`Records`]), how a record maps to ManageIQ's event
-//! ([`mapping`]), what the query carries ([`template`]) and how the service
-//! pages ([`paging`]). The engine's cursor, back-read and de-duplication
+//! service that answers a GET (or a POST) with JSON records. The options say
+//! where the records are ([`Records`]), how a record maps to ManageIQ's event
+//! ([`mapping`]), what the query carries ([`template`]), what else a request
+//! carries — method, headers, body ([`request`], [`body`]) — and how the
+//! service pages ([`paging`]). The engine's cursor, back-read and de-duplication
 //! apply as for Panko.
 
 use serde_json::{Map, Value as Opt};
 use url::Url;
 
-use super::{Query, Response, Source};
+use super::{Query, Request, Response, Source};
 use crate::error::{Error, Result};
 use crate::event::{Page, Skipped};
 use crate::json::{self, Value};
 
+pub mod body;
 pub mod mapping;
 pub mod paging;
 pub mod pointer;
+pub mod request;
 pub mod template;
 
 use mapping::{Mapping, NumericTime, TraitList};
 use paging::JsonPaging;
 use pointer::Pointer;
-use template::{SinceFormat, Template, Values};
+use request::RequestTemplate;
+use template::{Placeholder, SinceFormat, Template, Values};
 
 /// Where a body's records are.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +44,22 @@ pub struct JsonSource {
     params: Vec<(String, Template)>,
     since_format: SinceFormat,
     paging: JsonPaging,
+    request: RequestTemplate,
 }
 
-const KEYS: &[&str] = &["type", "records", "fields", "traits", "event_type_prefix", "params", "since_format", "paging"];
+const KEYS: &[&str] = &[
+    "type",
+    "records",
+    "fields",
+    "traits",
+    "event_type_prefix",
+    "params",
+    "since_format",
+    "paging",
+    "method",
+    "headers",
+    "body",
+];
 const FIELD_KEYS: &[&str] = &["message_id", "event_type", "timestamp", "payload"];
 const PAGING_KEYS: &[&str] = &["type", "param", "field", "pointer", "start"];
 
@@ -87,12 +104,7 @@ impl JsonSource {
         };
         let since_format = match string(&o, "since_format")? {
             None => SinceFormat::Iso8601,
-            Some(name) => SinceFormat::named(&name).ok_or_else(|| {
-                Error::config(
-                    "http.source.since_format",
-                    format!("unknown format {name:?} (known: {})", SinceFormat::NAMES),
-                )
-            })?,
+            Some(name) => SinceFormat::parse(&name).map_err(|m| Error::config("http.source.since_format", m))?,
         };
         let message_id = field("message_id")?;
         let mapping = Mapping {
@@ -105,6 +117,8 @@ impl JsonSource {
             numeric_time: if since_format == SinceFormat::UnixMs { NumericTime::Millis } else { NumericTime::Seconds },
         };
         let mut params = Vec::new();
+        // where each placeholder is, for the checks against the paging type
+        let mut uses: Vec<(String, Placeholder)> = Vec::new();
         match o.get("params") {
             None | Some(Opt::Null) => {}
             Some(v) => {
@@ -116,15 +130,19 @@ impl JsonSource {
                         Opt::Bool(b) => b.to_string(),
                         other => return Err(Error::config(key, must_be_string(other))),
                     };
-                    params.push((name.clone(), Template::parse(&text).map_err(|m| Error::config(key, m))?));
+                    let template = Template::parse(&text).map_err(|m| Error::config(&key, m))?;
+                    uses.extend(template.placeholders().map(|p| (key.clone(), p)));
+                    params.push((name.clone(), template));
                 }
             }
         }
+        let request = RequestTemplate::from_options(&o, &mut uses)?;
         let paging = match o.get("paging") {
             None | Some(Opt::Null) => JsonPaging::None,
-            Some(v) => parse_paging(v, message_id.as_ref())?,
+            Some(v) => parse_paging(v, message_id.as_ref(), &uses)?,
         };
-        Ok(JsonSource { records, mapping, params, since_format, paging })
+        check_placeholders(&uses, &paging)?;
+        Ok(JsonSource { records, mapping, params, since_format, paging, request })
     }
 
     /// The position a request sends (marker, page, offset), if any.
@@ -134,6 +152,20 @@ impl JsonSource {
             JsonPaging::Page { start, .. } => Some(query.marker.clone().unwrap_or_else(|| start.to_string())),
             JsonPaging::Offset { .. } => Some(query.marker.clone().unwrap_or_else(|| "0".into())),
             _ => None,
+        }
+    }
+
+    /// What the placeholders stand for in the request for `query`.
+    fn values(&self, query: &Query) -> Values {
+        let cursor = self.position(query);
+        let number = || cursor.as_deref().and_then(|c| c.parse::<u64>().ok());
+        Values {
+            since: query.floor.map(|f| self.since_format.write(f)),
+            since_numeric: self.since_format.is_numeric(),
+            limit: query.limit,
+            page: matches!(self.paging, JsonPaging::Page { .. }).then(number).flatten(),
+            offset: matches!(self.paging, JsonPaging::Offset { .. }).then(number).flatten(),
+            cursor,
         }
     }
 
@@ -201,12 +233,7 @@ impl Source for JsonSource {
             }
         }
         let mut url = base.clone();
-        let cursor = self.position(query);
-        let values = Values {
-            since: query.floor.map(|f| self.since_format.write(f)),
-            limit: query.limit,
-            cursor: cursor.clone(),
-        };
+        let values = self.values(query);
         {
             let mut pairs = url.query_pairs_mut();
             for (name, template) in &self.params {
@@ -214,14 +241,12 @@ impl Source for JsonSource {
                     pairs.append_pair(name, &value);
                 }
             }
-            if let (
-                JsonPaging::Marker { param, .. }
-                | JsonPaging::Token { param, .. }
-                | JsonPaging::Page { param, .. }
-                | JsonPaging::Offset { param },
-                Some(c),
-            ) = (&self.paging, &cursor)
-            {
+            let param = match &self.paging {
+                JsonPaging::Marker { param, .. } | JsonPaging::Token { param, .. } => Some(param),
+                JsonPaging::Page { param, .. } | JsonPaging::Offset { param } => param.as_ref(),
+                _ => None,
+            };
+            if let (Some(param), Some(c)) = (param, &values.cursor) {
                 pairs.append_pair(param, c);
             }
         }
@@ -229,6 +254,15 @@ impl Source for JsonSource {
             url.set_query(None);
         }
         url
+    }
+
+    fn request(&self, base: &Url, query: &Query) -> Request {
+        // a next-page URL gets the same method, headers and body
+        self.request.build(self.url(base, query), &self.values(query))
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.request.secrets()
     }
 
     fn read(&self, response: &Response<'_>, max_nesting: usize) -> std::result::Result<Page, String> {
@@ -294,10 +328,20 @@ impl Source for JsonSource {
     }
 }
 
-fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging> {
+fn parse_paging(value: &Opt, message_id: Option<&Pointer>, uses: &[(String, Placeholder)]) -> Result<JsonPaging> {
     let o = hash("http.source.paging", value, PAGING_KEYS)?;
     let kind = string(&o, "type")?.ok_or_else(|| Error::config("http.source.paging.type", "is required"))?;
     let param = || string(&o, "param")?.ok_or_else(|| Error::config("http.source.paging.param", "is required"));
+    // optional when a template sends the position itself
+    let param_unless = |p: Placeholder| -> Result<Option<String>> {
+        match string(&o, "param")? {
+            None if !uses.iter().any(|(_, used)| *used == p) => Err(Error::config(
+                "http.source.paging.param",
+                format!("is required unless a template holds {{{}}}", p.name()),
+            )),
+            found => Ok(found),
+        }
+    };
     let allowed: &[&str] = match kind.as_str() {
         "none" | "link_header" => &["type"],
         "marker" => &["type", "param", "field"],
@@ -348,10 +392,31 @@ fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging>
                     .filter(|n| *n <= 1)
                     .ok_or_else(|| Error::config("http.source.paging.start", format!("must be 0 or 1, got {v}")))?,
             };
-            JsonPaging::Page { param: param()?, start }
+            JsonPaging::Page { param: param_unless(Placeholder::Page)?, start }
         }
-        _ => JsonPaging::Offset { param: param()? },
+        _ => JsonPaging::Offset { param: param_unless(Placeholder::Offset)? },
     })
+}
+
+/// `{page}` only with page paging, `{offset}` only with offset paging; the
+/// error names the key that holds it.
+fn check_placeholders(uses: &[(String, Placeholder)], paging: &JsonPaging) -> Result<()> {
+    for (key, p) in uses {
+        let needs = match p {
+            Placeholder::Page if !matches!(paging, JsonPaging::Page { .. }) => "page",
+            Placeholder::Offset if !matches!(paging, JsonPaging::Offset { .. }) => "offset",
+            _ => continue,
+        };
+        return Err(Error::config(
+            key,
+            format!(
+                "holds {{{}}}, which needs http.source.paging {{:type => :{needs}}} (paging is :{})",
+                p.name(),
+                paging.name()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A Hash of options with its path; unknown keys are errors unless
