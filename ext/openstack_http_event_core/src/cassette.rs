@@ -4,12 +4,14 @@
 //!
 //! Each interaction is written to the file as soon as its response has been
 //! read, so memory stays bounded however long the recording runs. Secrets
-//! never reach the file: the values of the credential headers become
-//! `[REDACTED]`, and every other header value, URI and body goes through the
-//! monitor's [`Scrubber`](crate::scrub::Scrubber) — which first learns the
-//! tokens the response itself issues (Keystone's `X-Subject-Token` or v2.0
-//! `access.token.id`, an OAuth 2.0 `access_token`), since the authenticator
-//! reads them only after the exchange is recorded.
+//! never reach the file: the values of the credential headers, and of the
+//! request headers whose names look secret ([`crate::scrub::looks_secret`]),
+//! become `[REDACTED]`, and every other header value, URI and body goes
+//! through the monitor's [`Scrubber`](crate::scrub::Scrubber) — which first
+//! learns the tokens the response itself issues (Keystone's
+//! `X-Subject-Token` or v2.0 `access.token.id`, an OAuth 2.0
+//! `access_token`), since the authenticator reads them only after the
+//! exchange is recorded.
 //!
 //! The YAML is written by the small emitter below rather than a crate: every
 //! string is double-quoted with escapes, so no value can turn into another

@@ -1,10 +1,10 @@
 //! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
-//! service that answers a GET (or a POST) with JSON records. The options say
-//! where the records are ([`Records`]), how a record maps to ManageIQ's event
-//! ([`mapping`]), what the query carries ([`template`]), what else a request
-//! carries — method, headers, body ([`request`], [`body`]) — and how the
-//! service pages ([`paging`]). The engine's cursor, back-read and de-duplication
-//! apply as for Panko.
+//! service that answers a GET (or a POST) with JSON records. The options
+//! say where the records are ([`Records`]), how a record maps to
+//! ManageIQ's event ([`mapping`]), what the query carries ([`template`]),
+//! what else a request carries — method, headers, body ([`request`],
+//! [`body`]) — and how the service pages ([`paging`]). The engine's cursor,
+//! back-read and de-duplication apply as for Panko.
 
 use serde_json::{Map, Value as Opt};
 use url::Url;

@@ -130,7 +130,7 @@ fn header(name: &str, value: &Opt, uses: &mut Vec<(String, Placeholder)>) -> Res
         }
     })?;
     if template.literals().any(|t| HeaderValue::from_str(t).is_err()) {
-        return Err(Error::config(&key, "is not a valid header value (control characters or non-ASCII text)"));
+        return Err(Error::config(&key, "is not a valid header value (control characters)"));
     }
     uses.extend(template.placeholders().map(|p| (key.clone(), p)));
     Ok(HeaderTemplate { name: parsed, value: template, secret })
