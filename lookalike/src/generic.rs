@@ -24,10 +24,18 @@
 //!   `{"records": [...], "cursor": "<opaque token>"}`, the token asking for
 //!   what comes after this page, present on every page (the same one again
 //!   when nothing came).
+//! - `POST /json/search` with the header `X-Tenant: demo` and a JSON body
+//!   `{"filter": {"since": "ISO"}, "size": N, "page": P}` (`filter.since`
+//!   optional; `size` and `page` JSON numbers, pages from 1, `page`
+//!   optional): `{"results": [...], "total": <events at or after since>}`.
+//!   A missing or other `X-Tenant`, or a body not so shaped, answers 400
+//!   with a message saying what is wrong — the first echoing the request's
+//!   headers, as a careless service does.
 //!
 //! Authentication as `/v2/events` demands it when the auth mode set with
-//! `/_control/config` is other than `keystone` (none then). A body queued
-//! with `/_control/raw_events` answers the next request here too.
+//! `/_control/config` is other than `keystone` (none then; the search's
+//! tenant header is its own). A body queued with `/_control/raw_events`
+//! answers the next request here too.
 
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
@@ -230,4 +238,43 @@ fn feed(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
     let last = rows.last().map_or(after, |e| e.seq);
     let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
     Ok(Answer { status: 200, body: json!({"records": records, "cursor": feed_token(last)}).to_string(), link: None })
+}
+
+/// `POST /json/search`: the query in a JSON body, a tenant header required.
+pub fn search(store: &Store, headers: &hyper::HeaderMap, body: &[u8]) -> Answer {
+    let tenant = headers.get("x-tenant").and_then(|v| v.to_str().ok());
+    if tenant != Some("demo") {
+        let got: Vec<String> =
+            headers.iter().map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v.as_bytes()))).collect();
+        return error(400, &format!("header X-Tenant: demo is required; got {}", got.join(", ")));
+    }
+    let Ok(query) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "the body is not JSON");
+    };
+    let number = |name: &str, default: u64| match query.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| error(400, &format!("{name} must be a positive JSON number, got {v}"))),
+    };
+    let (size, page) = match (number("size", 100), number("page", 1)) {
+        (Ok(s), Ok(p)) => (s as usize, p as usize),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let since = match query.pointer("/filter/since") {
+        None => None,
+        Some(Value::String(text)) => match parse_time(text) {
+            Some(at) => Some(at),
+            None => return error(400, &format!("bad filter.since {text:?}")),
+        },
+        Some(other) => return error(400, &format!("filter.since must be a string, got {other}")),
+    };
+    let all = match select(store, since, None) {
+        Ok(rows) => rows.collect::<Vec<&Stored>>(),
+        Err(e) => return e,
+    };
+    let records: Vec<Value> =
+        all.iter().skip((page - 1).saturating_mul(size)).take(size).map(|e| record(e, false)).collect();
+    Answer { status: 200, body: json!({"results": records, "total": all.len()}).to_string(), link: None }
 }

@@ -153,6 +153,9 @@ impl Monitor {
         for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
             shared.scrubber.add(&password);
         }
+        for secret in source.secrets() {
+            shared.scrubber.add(&secret);
+        }
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {
             config,
@@ -555,12 +558,15 @@ impl Monitor {
         query: &Query,
     ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool, Url)> {
         let session = self.session.as_ref().ok_or_else(|| Error::config("http.auth", "no session"))?;
-        let url = self.source.url(&session.endpoint, query);
+        let asked = self.source.request(&session.endpoint, query);
+        let url = asked.url;
         let shown = http::redact(&url);
-        self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
+        self.shared.log(Level::Info, format!("{} {shown}: {}", asked.method, query.describe()));
         self.shared.lock_stats().requests += 1;
         let renewable = session.credentials.renewable;
-        let request = self.http.get(url.clone(), &session.credentials.headers)?;
+        let mut headers = session.credentials.headers.clone();
+        headers.extend(asked.headers);
+        let request = self.http.send(asked.method, url.clone(), &headers, asked.body)?;
         Ok((request, shown, renewable, url))
     }
 

@@ -92,6 +92,35 @@ pub struct Response<'a> {
     pub body: &'a [u8],
 }
 
+/// One request as a source asks it: the method, the URL, the source's own
+/// headers (the credentials' are added to them) and a body.
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: Url,
+    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A GET of `url`, nothing more.
+    pub fn get(url: Url) -> Request {
+        Request { method: reqwest::Method::GET, url, headers: Vec::new(), body: None }
+    }
+}
+
+impl fmt::Debug for Request {
+    /// The header names only: a value may be a secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &names)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
 /// A service dialect. Implementations hold no per-poll state (that is the
 /// engine's), so one is shared by the poll and its prefetch task.
 pub trait Source: fmt::Debug + Send + Sync {
@@ -103,6 +132,17 @@ pub trait Source: fmt::Debug + Send + Sync {
 
     /// The URL of the request for `query`, below the service's base URL.
     fn url(&self, base: &Url, query: &Query) -> Url;
+
+    /// The request for `query`; the default is a GET of [`Source::url`].
+    fn request(&self, base: &Url, query: &Query) -> Request {
+        Request::get(self.url(base, query))
+    }
+
+    /// The secrets the source's options hold (header values), for the
+    /// monitor's scrubber.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Reads one response body into a page of rows.
     fn parse(&self, body: &[u8], max_nesting: usize) -> Result<Page, String> {

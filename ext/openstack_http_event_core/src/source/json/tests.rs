@@ -49,7 +49,8 @@ fn options_errors_name_the_key() {
         .contains("http.source.paging.start: must be 0 or 1"));
     assert!(with("paging", json!({"type": "offset"})).contains("http.source.paging.param: is required"));
     assert!(with("paging", json!({"type": "none", "param": "p"})).contains("http.source.paging.param: does not apply"));
-    assert!(with("since_format", json!("%s")).contains("http.source.since_format: unknown format"));
+    assert!(with("since_format", json!("rfc3339")).contains("http.source.since_format: unknown format"));
+    assert!(with("since_format", json!("%Y-%Q")).contains("http.source.since_format: \"%Y-%Q\" is not a strftime"));
     assert!(with("traits", json!("gnocchi")).contains("http.source.traits: unknown trait list"));
     assert!(with("bogus", json!(1)).contains("http.source.bogus: unknown option"));
     let mut o = basic();
@@ -260,4 +261,71 @@ fn cursor_options_errors_name_the_key() {
     o["cursor"] = json!({"type": "timestamp"});
     o["paging"] = json!({"type": "marker", "param": "after"});
     assert_eq!(JsonSource::from_options(&o).unwrap().resumes(), None);
+}
+
+#[test]
+fn page_and_offset_placeholders_need_their_paging() {
+    let with = |extra: Opt| {
+        let mut o = basic();
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        error(o)
+    };
+    let e = with(json!({"params": {"p": "{page}"}}));
+    assert!(
+        e.contains(
+            "http.source.params.p: holds {page}, which needs http.source.paging {:type => :page} (paging is :none)"
+        ),
+        "{e}"
+    );
+    let e =
+        with(json!({"method": "POST", "body": {"q": {"from": "{offset}"}}, "paging": {"type": "page", "param": "p"}}));
+    assert!(e.contains("http.source.body.q.from: holds {offset}"), "{e}");
+    let e = with(json!({"headers": {"X-Page": "{page}"}, "paging": {"type": "offset", "param": "o"}}));
+    assert!(e.contains("http.source.headers.X-Page: holds {page}"), "{e}");
+    let e = with(json!({"paging": {"type": "page"}}));
+    assert!(e.contains("http.source.paging.param: is required unless a template holds {page}"), "{e}");
+    let e = with(json!({"paging": {"type": "offset"}}));
+    assert!(e.contains("http.source.paging.param: is required unless a template holds {offset}"), "{e}");
+}
+
+#[test]
+fn a_post_with_page_in_the_body_and_no_param() {
+    let mut o = basic();
+    o["params"] = json!({});
+    o["method"] = json!("post");
+    o["since_format"] = json!("unix");
+    o["body"] = json!({"filter": {"since": "{since}"}, "size": "{limit}", "page": "{page}"});
+    o["headers"] = json!({"X-Tenant": "demo", "X-Session": "s3ss10n"});
+    o["paging"] = json!({"type": "page"});
+    let src = source(o);
+    let base = Url::parse("http://svc/search").unwrap();
+    let q = Query { limit: 10, ..Query::default() };
+    let r = src.request(&base, &q);
+    assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://svc/search"));
+    let body: Opt = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, json!({"filter": {}, "size": 10, "page": 1}));
+    assert_eq!(src.secrets(), vec!["s3ss10n".to_owned()]);
+    let q2 = Query { floor: timestamp::parse("2016-03-14T14:22:00.5"), marker: Some("2".into()), ..q };
+    let body: Opt = serde_json::from_slice(src.request(&base, &q2).body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, json!({"filter": {"since": 1457965320}, "size": 10, "page": 2}));
+    // a GET source's request is the URL's
+    let get = source(basic());
+    let r = get.request(&base, &q2);
+    assert_eq!((r.method, r.body, r.headers.len()), (reqwest::Method::GET, None, 0));
+}
+
+#[test]
+fn a_post_follows_next_links_with_the_same_body() {
+    let mut o = basic();
+    o["method"] = json!("POST");
+    o["body"] = json!("size={limit}");
+    o["paging"] = json!({"type": "next", "pointer": "/links/next"});
+    let src = source(o);
+    let base = Url::parse("http://svc/search").unwrap();
+    let q = Query { limit: 3, marker: Some("http://svc/search?after=x".into()), ..Query::default() };
+    let r = src.request(&base, &q);
+    assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://svc/search?after=x"));
+    assert_eq!(r.body.as_deref(), Some(&b"size=3"[..]));
 }
