@@ -182,7 +182,8 @@ RSpec.describe "Generic JSON source" do
       expect(error_for(:params => {:from => "{sinse}"})).to match(/http\.source\.params\.from: unknown placeholder \{sinse\}/)
       expect(error_for(:paging => {:type => :cursor})).to match(/http\.source\.paging\.type: unknown paging type "cursor"/)
       expect(error_for(:fields => {:event_type => "/type"})).to match(/http\.source\.fields\.timestamp: is required/)
-      expect(error_for(:since_format => "%s")).to match(/http\.source\.since_format: unknown format/)
+      expect(error_for(:since_format => "rfc3339")).to match(/http\.source\.since_format: unknown format "rfc3339"/)
+      expect(error_for(:since_format => "%Q")).to match(/http\.source\.since_format: .*not a strftime pattern/)
       expect(json_requests).to eq([])
     end
   end

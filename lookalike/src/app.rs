@@ -288,7 +288,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let log_index = {
         let mut st = app.lock();
-        st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "authorization": authorization, "headers": headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(), "status": 0}));
+        st.requests.push(json!({"method": method.as_str(), "path": path, "query": query, "params": params, "token": token.is_some(), "authorization": authorization, "headers": headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(), "body": logged_body(&body), "status": 0}));
         st.requests.len() - 1
     };
     if let Some(cassette) = &app.cassette {
@@ -459,6 +459,11 @@ fn route(
         ("GET", "/identity/v3/auth/projects") | ("GET", "/v3/auth/projects") => projects(app, token, "projects"),
         ("GET", "/identity/v2.0/tenants") | ("GET", "/v2.0/tenants") => projects(app, token, "tenants"),
         ("GET", "/v2/events") | ("GET", "/v2/events/") => events(app, params, token, false, body),
+        ("POST", "/json/search") => {
+            let st = app.lock();
+            let answer = crate::generic::search(&st.store, headers, body);
+            reply(answer.status, answer.body)
+        }
         ("GET", p) if p.starts_with("/json/") => {
             let mut st = app.lock();
             // the generic dialects take the auth types other than Keystone
@@ -950,4 +955,13 @@ pub async fn stream(app: Arc<App>, rate: u32) {
         });
         let _ = app.lock().store.insert(event, String::new);
     }
+}
+
+/// The start of a request body, for the request log (`null` when empty).
+fn logged_body(body: &Bytes) -> Value {
+    const SHOWN: usize = 64 * 1024;
+    if body.is_empty() {
+        return Value::Null;
+    }
+    Value::String(String::from_utf8_lossy(&body[..body.len().min(SHOWN)]).into_owned())
 }

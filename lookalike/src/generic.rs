@@ -15,11 +15,27 @@
 //!   shape, `{"events": [...], "events_links": [{"rel": "next", "href":
 //!   <absolute URL with marker>}]}` while pages are full;
 //! - `GET /json/items?since=ISO&limit=N&continue=TOKEN`: token paging,
-//!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page.
+//!   `{"items": [...], "continue": "<opaque token>"}`, `""` on a short page;
+//! - `GET /json/ndjson-seq?after=N&limit=N&since=MS`: NDJSON as
+//!   `/json/ndjson`, in arrival order, each record with `"seq"`, its
+//!   1-based place in arrival order (an increasing id), only those with
+//!   `seq` above `after`;
+//! - `GET /json/feed?cursor=T&limit=N`: a change feed in arrival order,
+//!   `{"records": [...], "cursor": "<opaque token>"}`, the token asking for
+//!   what comes after this page, present on every page (the same one again
+//!   when nothing came).
+//! - `POST /json/search` with the header `X-Tenant: demo` and a JSON body
+//!   `{"filter": {"since": "ISO"}, "size": N, "page": P}` (`filter.since`
+//!   optional; `size` and `page` JSON numbers, pages from 1, `page`
+//!   optional): `{"results": [...], "total": <events at or after since>}`.
+//!   A missing or other `X-Tenant`, or a body not so shaped, answers 400
+//!   with a message saying what is wrong — the first echoing the request's
+//!   headers, as a careless service does.
 //!
 //! Authentication as `/v2/events` demands it when the auth mode set with
-//! `/_control/config` is other than `keystone` (none then). A body queued
-//! with `/_control/raw_events` answers the next request here too.
+//! `/_control/config` is other than `keystone` (none then; the search's
+//! tenant header is its own). A body queued with `/_control/raw_events`
+//! answers the next request here too.
 
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
@@ -89,6 +105,8 @@ pub fn answer(store: &Store, base: &str, path: &str, params: &[(String, String)]
         "/json/link" => linked(store, params).unwrap_or_else(|e| e),
         "/json/os-events" => openstack(store, base, params).unwrap_or_else(|e| e),
         "/json/items" => tokens(store, params).unwrap_or_else(|e| e),
+        "/json/ndjson-seq" => ndjson_seq(store, params).unwrap_or_else(|e| e),
+        "/json/feed" => feed(store, params).unwrap_or_else(|e| e),
         _ => error(404, &format!("no route for {path}")),
     }
 }
@@ -185,4 +203,78 @@ fn tokens(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> 
     };
     let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
     Ok(Answer { status: 200, body: json!({"items": records, "continue": token}).to_string(), link: None })
+}
+
+fn ndjson_seq(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let (limit, since) = (limit(params)?, since(params, true)?);
+    let after = match param(params, "after") {
+        None => 0,
+        Some(a) => a.parse::<u64>().map_err(|_| error(400, &format!("bad after {a:?}")))?,
+    };
+    let mut body = String::new();
+    for e in store.arrived_after(after, since).into_iter().take(limit) {
+        let mut r = record(e, true);
+        r["seq"] = json!(e.seq);
+        body.push_str(&r.to_string());
+        body.push('\n');
+    }
+    Ok(Answer { status: 200, body, link: None })
+}
+
+/// A change-feed cursor: the last place in arrival order read, opaque.
+fn feed_token(seq: u64) -> String {
+    encode(&format!("feed-{seq}"))
+}
+
+fn feed(store: &Store, params: &[(String, String)]) -> Result<Answer, Answer> {
+    let limit = limit(params)?;
+    let after = match param(params, "cursor") {
+        None => 0,
+        Some(t) => decode(t)
+            .and_then(|text| text.strip_prefix("feed-").and_then(|n| n.parse::<u64>().ok()))
+            .ok_or_else(|| error(400, "bad cursor"))?,
+    };
+    let rows: Vec<&Stored> = store.arrived_after(after, None).into_iter().take(limit).collect();
+    let last = rows.last().map_or(after, |e| e.seq);
+    let records: Vec<Value> = rows.iter().map(|e| record(e, false)).collect();
+    Ok(Answer { status: 200, body: json!({"records": records, "cursor": feed_token(last)}).to_string(), link: None })
+}
+
+/// `POST /json/search`: the query in a JSON body, a tenant header required.
+pub fn search(store: &Store, headers: &hyper::HeaderMap, body: &[u8]) -> Answer {
+    let tenant = headers.get("x-tenant").and_then(|v| v.to_str().ok());
+    if tenant != Some("demo") {
+        let got: Vec<String> =
+            headers.iter().map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v.as_bytes()))).collect();
+        return error(400, &format!("header X-Tenant: demo is required; got {}", got.join(", ")));
+    }
+    let Ok(query) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "the body is not JSON");
+    };
+    let number = |name: &str, default: u64| match query.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| error(400, &format!("{name} must be a positive JSON number, got {v}"))),
+    };
+    let (size, page) = match (number("size", 100), number("page", 1)) {
+        (Ok(s), Ok(p)) => (s as usize, p as usize),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let since = match query.pointer("/filter/since") {
+        None => None,
+        Some(Value::String(text)) => match parse_time(text) {
+            Some(at) => Some(at),
+            None => return error(400, &format!("bad filter.since {text:?}")),
+        },
+        Some(other) => return error(400, &format!("filter.since must be a string, got {other}")),
+    };
+    let all = match select(store, since, None) {
+        Ok(rows) => rows.collect::<Vec<&Stored>>(),
+        Err(e) => return e,
+    };
+    let records: Vec<Value> =
+        all.iter().skip((page - 1).saturating_mul(size)).take(size).map(|e| record(e, false)).collect();
+    Answer { status: 200, body: json!({"results": records, "total": all.len()}).to_string(), link: None }
 }

@@ -14,12 +14,16 @@ pub struct Stored {
     pub traits: Vec<(String, String)>,
     /// The event, serialized once.
     pub json: String,
+    /// Its place in arrival order, from 1 (a replaced event arrives anew).
+    pub seq: u64,
 }
 
 #[derive(Default)]
 pub struct Store {
     events: Vec<Stored>,
     times: HashMap<String, NaiveDateTime>,
+    /// Events inserted since the last clear.
+    arrived: u64,
 }
 
 /// A parsed `/v2/events` query.
@@ -115,6 +119,7 @@ impl Store {
     pub fn clear(&mut self) {
         self.events.clear();
         self.times.clear();
+        self.arrived = 0;
     }
 
     /// Inserts one Panko-shaped event; replaces one with the same id.
@@ -152,7 +157,8 @@ impl Store {
         }
         let pos = self.position(at, &id);
         self.times.insert(id.clone(), at);
-        self.events.insert(pos, Stored { at, id, event_type, project, traits, json });
+        self.arrived += 1;
+        self.events.insert(pos, Stored { at, id, event_type, project, traits, json, seq: self.arrived });
         Ok(())
     }
 
@@ -179,6 +185,15 @@ impl Store {
             index = index.max(self.events.partition_point(|e| e.at < start));
         }
         Ok(self.events[index.min(self.events.len())..].iter())
+    }
+
+    /// The events that arrived after the `after`-th, stamped at or after
+    /// `start`, in arrival order.
+    pub fn arrived_after(&self, after: u64, start: Option<NaiveDateTime>) -> Vec<&Stored> {
+        let mut found: Vec<&Stored> =
+            self.events.iter().filter(|e| e.seq > after && start.is_none_or(|s| e.at >= s)).collect();
+        found.sort_by_key(|e| e.seq);
+        found
     }
 
     /// The JSON array of events for `q`, as seen by a token of `project`

@@ -4,12 +4,14 @@
 //!
 //! Each interaction is written to the file as soon as its response has been
 //! read, so memory stays bounded however long the recording runs. Secrets
-//! never reach the file: the values of the credential headers become
-//! `[REDACTED]`, and every other header value, URI and body goes through the
-//! monitor's [`Scrubber`](crate::scrub::Scrubber) — which first learns the
-//! tokens the response itself issues (Keystone's `X-Subject-Token` or v2.0
-//! `access.token.id`, an OAuth 2.0 `access_token`), since the authenticator
-//! reads them only after the exchange is recorded.
+//! never reach the file: the values of the credential headers, and of the
+//! request headers whose names look secret ([`crate::scrub::looks_secret`]),
+//! become `[REDACTED]`, and every other header value, URI and body goes
+//! through the monitor's [`Scrubber`](crate::scrub::Scrubber) — which first
+//! learns the tokens the response itself issues (Keystone's
+//! `X-Subject-Token` or v2.0 `access.token.id`, an OAuth 2.0
+//! `access_token`), since the authenticator reads them only after the
+//! exchange is recorded.
 //!
 //! The YAML is written by the small emitter below rather than a crate: every
 //! string is double-quoted with escapes, so no value can turn into another
@@ -122,12 +124,12 @@ impl Recorder {
         out.push_str(&format!("    method: {}\n", quote(&i.method.to_ascii_lowercase())));
         out.push_str(&format!("    uri: {}\n", quote(&scrub(i.uri))));
         body(&mut out, i.request_body, &scrub);
-        headers(&mut out, i.request_headers, &scrub);
+        headers(&mut out, i.request_headers, &scrub, crate::scrub::looks_secret);
         out.push_str("  response:\n");
         out.push_str("    status:\n");
         out.push_str(&format!("      code: {}\n", i.status.as_u16()));
         out.push_str(&format!("      message: {}\n", quote(i.status.canonical_reason().unwrap_or(""))));
-        headers(&mut out, i.response_headers, &scrub);
+        headers(&mut out, i.response_headers, &scrub, |_| false);
         body(&mut out, i.response_body, &scrub);
         let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
         out.push_str(&format!("  recorded_at: {}\n", quote(&now.to_string())));
@@ -160,8 +162,9 @@ fn body(out: &mut String, bytes: &[u8], scrub: &dyn Fn(&str) -> String) {
     }
 }
 
-/// `headers: {Name: [values]}`, credential values redacted.
-fn headers(out: &mut String, map: &HeaderMap, scrub: &dyn Fn(&str) -> String) {
+/// `headers: {Name: [values]}`, credential values redacted, and those of
+/// the headers `secret` names (a request's secret-looking ones).
+fn headers(out: &mut String, map: &HeaderMap, scrub: &dyn Fn(&str) -> String, secret: fn(&str) -> bool) {
     if map.is_empty() {
         out.push_str("    headers: {}\n");
         return;
@@ -170,7 +173,7 @@ fn headers(out: &mut String, map: &HeaderMap, scrub: &dyn Fn(&str) -> String) {
     for name in map.keys() {
         out.push_str(&format!("      {}:\n", quote(&title_case(name.as_str()))));
         for value in map.get_all(name) {
-            let shown = if CREDENTIAL_HEADERS.contains(&name.as_str()) {
+            let shown = if CREDENTIAL_HEADERS.contains(&name.as_str()) || secret(name.as_str()) {
                 REDACTED.to_owned()
             } else {
                 scrub(&String::from_utf8_lossy(value.as_bytes()))
@@ -241,6 +244,7 @@ mod tests {
         let mut request_headers = HeaderMap::new();
         request_headers.insert("x-auth-token", "tok-0123456789".parse().unwrap());
         request_headers.insert("accept", "application/json".parse().unwrap());
+        request_headers.insert("x-api-key", "k3y-0123456789".parse().unwrap());
         let mut response_headers = HeaderMap::new();
         response_headers.insert("x-subject-token", "issued-abcdef".parse().unwrap());
         response_headers.append("set-cookie", "a=1".parse().unwrap());
@@ -274,7 +278,7 @@ mod tests {
         let shared = Arc::new(Shared::new());
         shared.scrubber.add("hunter2hunter2");
         let text = sample(shared, &dir);
-        for secret in ["hunter2hunter2", "tok-0123456789", "issued-abcdef", "oauth-xyz123", "a=1"] {
+        for secret in ["hunter2hunter2", "tok-0123456789", "k3y-0123456789", "issued-abcdef", "oauth-xyz123", "a=1"] {
             assert!(!text.contains(secret), "{secret} in\n{text}");
         }
         assert!(text.starts_with("---\nrecorded_with: \"openstack_http_event_monitor "), "{text}");

@@ -10,6 +10,12 @@
 //! every later event. Memory is bounded by the number of events inside the
 //! window, and in any case by two caps (delivered ids, malformed rows), past
 //! which the oldest by time are forgotten first.
+//!
+//! When the service keeps a cursor of its own (a record id, a change-feed
+//! token: [`Cursor::keeping_late`]), polls ask from that cursor, not from
+//! the floor: an event stamped before the floor is then a late arrival, not
+//! a re-read, and is delivered unless remembered (de-duplication still
+//! covers the window) or stamped before the configured start.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
@@ -119,6 +125,9 @@ pub struct Cursor {
     delivered: Memory,
     skipped: Memory,
     notices: Vec<CapReached>,
+    /// Whether events before the floor are admitted (see
+    /// [`Cursor::keeping_late`]).
+    keeps_late: bool,
 }
 
 impl Cursor {
@@ -131,7 +140,16 @@ impl Cursor {
             delivered: Memory::new(config::DEFAULT_MAX_REMEMBERED_IDS as usize),
             skipped: Memory::new(config::DEFAULT_MAX_REMEMBERED_SKIPPED as usize),
             notices: Vec::new(),
+            keeps_late: false,
         }
+    }
+
+    /// A cursor for a service that keeps a cursor of its own: events
+    /// stamped before the floor (but not before the start) are admitted,
+    /// de-duplicated by `message_id` as any other.
+    pub fn keeping_late(mut self) -> Self {
+        self.keeps_late = true;
+        self
     }
 
     /// Caps the ids remembered for de-duplication and the malformed rows
@@ -184,9 +202,12 @@ impl Cursor {
     /// it was delivered already (and forgotten) or arrived too late for the
     /// window, so it is dropped as a duplicate too. An event stamped after
     /// `horizon` is fresh but leaves the cursor where it is. Call only with
-    /// a page that parsed.
+    /// a page that parsed. A cursor [keeping late events](Cursor::keeping_late)
+    /// drops only those before the start, and remembers a late one for a
+    /// window from the floor.
     pub fn admit(&mut self, events: Vec<Event>, horizon: NaiveDateTime) -> Admitted {
-        let floor = self.floor();
+        let floor = if self.keeps_late { self.since } else { self.floor() };
+        let late_until = self.floor().filter(|_| self.keeps_late);
         let mut out = Admitted { fresh: Vec::with_capacity(events.len()), ..Admitted::default() };
         for event in events {
             let key = self.digest.key(&event.message_id);
@@ -202,7 +223,7 @@ impl Cursor {
             } else {
                 self.newest = Some(self.newest.map_or(event.at, |n| n.max(event.at)));
             }
-            if self.delivered.insert(key, event.at) {
+            if self.delivered.insert(key, event.at.max(late_until.unwrap_or(event.at))) {
                 self.notices.push(CapReached::Ids(self.delivered.cap));
             }
             out.fresh.push(event);
@@ -291,6 +312,24 @@ mod tests {
         again.push(ev("late", "2020-01-01T00:00:01.5"));
         let (fresh, dup) = admit(&mut c, again);
         assert_eq!((ids(&fresh), dup), (vec!["late"], 2));
+    }
+
+    #[test]
+    fn a_cursor_keeping_late_events_delivers_them_once_but_nothing_before_the_start() {
+        let since = timestamp::parse("2020-01-01T00:00:00").unwrap();
+        let mut c = Cursor::new(Some(since), std::time::Duration::from_secs(5)).keeping_late();
+        assert_eq!(ids(&admit(&mut c, vec![ev("a", "2020-01-01T00:01:00")]).0), vec!["a"]);
+        // a minute late, far behind the floor: delivered once
+        let late = vec![ev("late", "2020-01-01T00:00:01"), ev("a", "2020-01-01T00:01:00")];
+        assert_eq!(admit(&mut c, late.clone()), (vec![late[0].clone()], 1));
+        assert_eq!(admit(&mut c, vec![ev("before", "2019-12-31T23:59:59")]).1, 1);
+        // the floor still moves with the newest stamp and bounds memory; the
+        // late one is remembered for a window from where the floor was
+        assert_eq!(timestamp::format(c.floor().unwrap()), "2020-01-01T00:00:55.000000");
+        assert_eq!(c.remembered(), 2);
+        assert_eq!(admit(&mut c, vec![late[0].clone()]).1, 1);
+        admit(&mut c, vec![ev("b", "2020-01-01T00:02:00")]);
+        assert_eq!(c.remembered(), 1, "past the window: forgotten");
     }
 
     #[test]

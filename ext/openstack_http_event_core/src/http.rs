@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::redirect;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use url::Url;
 
 use crate::cassette::{Interaction, Recorder};
@@ -119,9 +119,29 @@ impl Http {
         url: Url,
         headers: &[(HeaderName, HeaderValue)],
     ) -> Result<impl std::future::Future<Output = Result<Reply>> + Send + 'static> {
-        let mut request = self.client()?.get(url.clone()).header("Accept", "application/json");
+        self.send(Method::GET, url, headers, None)
+    }
+
+    /// Any request, as a future like [`Http::get`]'s: `method` to `url`
+    /// with `headers` (credentials, then the source's; `Accept:
+    /// application/json` unless they set one) and `body`, under the same
+    /// caps, recorder and error mapping.
+    pub fn send(
+        &mut self,
+        method: Method,
+        url: Url,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<Vec<u8>>,
+    ) -> Result<impl std::future::Future<Output = Result<Reply>> + Send + 'static> {
+        let mut request = self.client()?.request(method, url.clone());
+        if !headers.iter().any(|(name, _)| name == reqwest::header::ACCEPT) {
+            request = request.header("Accept", "application/json");
+        }
         for (name, value) in headers {
             request = request.header(name.clone(), value.clone());
+        }
+        if let Some(body) = body {
+            request = request.body(body);
         }
         self.finish(url, request)
     }

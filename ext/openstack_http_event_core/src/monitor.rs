@@ -139,6 +139,10 @@ impl Monitor {
         } else {
             Paging::without_marker(config.page_size, config.limits.max_page_size)
         };
+        let paging = match source.resumes() {
+            Some(kind) => paging.resuming(kind),
+            None => paging,
+        };
         for secret in config.auth.secrets() {
             shared.scrubber.add(secret.expose());
         }
@@ -148,6 +152,9 @@ impl Monitor {
         }
         for password in crate::scrub::proxy_passwords(config.proxy.as_ref()) {
             shared.scrubber.add(&password);
+        }
+        for secret in source.secrets() {
+            shared.scrubber.add(&secret);
         }
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
         Ok(Monitor {
@@ -233,7 +240,7 @@ impl Monitor {
                 Ok((page, now)) => {
                     self.failures = 0;
                     let events = self.admit(page, now, &query);
-                    self.caught_up = !self.paging.draining();
+                    self.caught_up = self.paging.caught_up();
                     self.not_before = if self.paging.draining() {
                         let next = self
                             .paging
@@ -247,7 +254,7 @@ impl Monitor {
                 }
                 Err(error) => error,
             };
-            if query.marker.is_some() && matches!(error, Error::Status { status: 400, .. }) {
+            if query.marker.is_some() && !self.paging.resumes() && matches!(error, Error::Status { status: 400, .. }) {
                 // Ceilometer's own v2 events API refuses marker: page by
                 // timestamp from now on, and ask again at once
                 self.shared.log(
@@ -464,7 +471,13 @@ impl Monitor {
     /// Checks that the service can be reached and answers an events query:
     /// authenticates, finds the endpoint and asks for one event.
     pub async fn check(&mut self) -> Result<()> {
-        let query = Query { floor: None, all_tenants: self.all_tenants().unwrap_or(false), limit: 1, marker: None };
+        let query = Query {
+            floor: None,
+            all_tenants: self.all_tenants().unwrap_or(false),
+            limit: 1,
+            marker: None,
+            resume: None,
+        };
         let result = self.fetch(&query).await.map(|_| ());
         if result.is_ok() {
             let source = &self.source;
@@ -545,12 +558,15 @@ impl Monitor {
         query: &Query,
     ) -> Result<(impl std::future::Future<Output = Result<Reply>> + Send + 'static, String, bool, Url)> {
         let session = self.session.as_ref().ok_or_else(|| Error::config("http.auth", "no session"))?;
-        let url = self.source.url(&session.endpoint, query);
+        let asked = self.source.request(&session.endpoint, query);
+        let url = asked.url;
         let shown = http::redact(&url);
-        self.shared.log(Level::Info, format!("GET {shown}: {}", query.describe()));
+        self.shared.log(Level::Info, format!("{} {shown}: {}", asked.method, query.describe()));
         self.shared.lock_stats().requests += 1;
         let renewable = session.credentials.renewable;
-        let request = self.http.get(url.clone(), &session.credentials.headers)?;
+        let mut headers = session.credentials.headers.clone();
+        headers.extend(asked.headers);
+        let request = self.http.send(asked.method, url.clone(), &headers, asked.body)?;
         Ok((request, shown, renewable, url))
     }
 
@@ -648,8 +664,13 @@ impl Monitor {
 }
 
 fn new_cursor(config: &Config, since: Option<NaiveDateTime>) -> Cursor {
-    Cursor::new(since, config.backread)
-        .with_caps(config.limits.max_remembered_ids, config.limits.max_remembered_skipped)
+    let cursor = Cursor::new(since, config.backread)
+        .with_caps(config.limits.max_remembered_ids, config.limits.max_remembered_skipped);
+    // polls ask from the service's own cursor: older stamps are late arrivals
+    match &config.json {
+        Some(json) if json.resumes().is_some() => cursor.keeping_late(),
+        _ => cursor,
+    }
 }
 
 /// Service text cut to a length fit for a log line.

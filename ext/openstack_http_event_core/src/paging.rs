@@ -20,7 +20,12 @@
 //!   many rows again after a short one teaches the service's page cap;
 //! - a drain goes on back to back only while each page makes progress
 //!   (new rows, a marker or floor further on, a larger limit); anything else
-//!   ends it, and the next poll waits for the poll interval.
+//!   ends it, and the next poll waits for the poll interval;
+//! - a source that [resumes](crate::source::Source::resumes) (a record id
+//!   or change-feed token of the service's own) keeps its marker when a
+//!   drain ends: every poll asks from it, without a floor; a full page is
+//!   followed at once, a short one ends the drain caught up, and a full one
+//!   that brought nothing new ends it as a page served again.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
@@ -28,7 +33,7 @@ use std::hash::{Hash, Hasher};
 use chrono::NaiveDateTime;
 
 use crate::event::Page;
-use crate::source::Query;
+use crate::source::{Query, Resume};
 
 /// A cap is learned only from pages at least this big: a few events that
 /// arrive between two requests must not pass for one.
@@ -148,6 +153,13 @@ pub struct Paging {
     most_rows: usize,
     drain: Option<Drain>,
     overfull: BTreeSet<NaiveDateTime>,
+    /// The kind of the service's cursor, for a source that resumes.
+    resumes: Option<Resume>,
+    /// Its last value, kept across drains; `None` until a page gave one.
+    kept: Option<String>,
+    /// Whether the last page was short (for a source that resumes, the
+    /// proof of being caught up).
+    short: bool,
 }
 
 impl Paging {
@@ -161,7 +173,27 @@ impl Paging {
             most_rows: 0,
             drain: None,
             overfull: BTreeSet::new(),
+            resumes: None,
+            kept: None,
+            short: false,
         }
+    }
+
+    /// Paging by a cursor of the service's own (`kind`), kept between polls.
+    pub fn resuming(mut self, kind: Resume) -> Self {
+        self.resumes = Some(kind);
+        self
+    }
+
+    /// Whether the marker is a cursor kept between polls.
+    pub fn resumes(&self) -> bool {
+        self.resumes.is_some()
+    }
+
+    /// Whether the last page proved there is nothing more: no drain under
+    /// way and, for a source that resumes, the last page short.
+    pub fn caught_up(&self) -> bool {
+        self.drain.is_none() && (self.resumes.is_none() || self.short)
     }
 
     /// Paging for a service without `marker` (Ceilometer's own v2 events
@@ -198,24 +230,35 @@ impl Paging {
     /// The next request: the drain's next page, else a new poll from
     /// `floor` (the cursor's).
     pub fn next_query(&mut self, floor: Option<NaiveDateTime>, all_tenants: bool) -> Query {
+        if let Some(kind) = self.resumes {
+            // once the service's cursor is known, it alone says where to read
+            let (floor, limit) = match (&self.kept, &self.drain) {
+                (Some(_), d) => (None, d.as_ref().map_or(self.page_size, |d| d.limit)),
+                (None, Some(d)) => (d.floor, d.limit),
+                (None, None) => (floor, self.page_size),
+            };
+            return Query { floor, all_tenants, limit, marker: self.kept.clone(), resume: Some(kind) };
+        }
         match &self.drain {
             Some(d) => Query {
                 floor: d.floor,
                 all_tenants,
                 limit: d.limit,
                 marker: if self.timestamp_only { None } else { d.marker.clone() },
+                resume: None,
             },
             None => {
                 // a stamp below the floor can never be read again
                 if let Some(floor) = floor {
                     self.overfull = self.overfull.split_off(&floor);
                 }
-                Query { floor, all_tenants, limit: self.page_size, marker: None }
+                Query { floor, all_tenants, limit: self.page_size, marker: None, resume: None }
             }
         }
     }
 
-    /// A failed request ends the drain; the next poll starts from the cursor.
+    /// A failed request ends the drain; the next poll starts from the cursor
+    /// (a kept one too: a page that cannot be read never moves it).
     pub fn abandon(&mut self) {
         self.drain = None;
     }
@@ -223,7 +266,13 @@ impl Paging {
     /// A 400 to a request carrying `marker`: paging by timestamp only from
     /// now on. The drain goes on from the page that led to the refused
     /// request; [`Paging::draining`] tells whether a request is due at once.
+    /// A source that resumes has no timestamp paging to fall back on: its
+    /// drain ends, the cursor kept.
     pub fn marker_rejected(&mut self) -> Vec<Notice> {
+        if self.resumes.is_some() {
+            self.drain = None;
+            return Vec::new();
+        }
         self.timestamp_only = true;
         let mut notices = Vec::new();
         if let Some(d) = self.drain.take() {
@@ -238,6 +287,12 @@ impl Paging {
     pub fn after_page(&mut self, query: &Query, page: &Summary) -> Vec<Notice> {
         let mut notices = Vec::new();
         let prev = self.drain.take();
+        if self.resumes.is_some() {
+            // the page was read: its cursor is where the next request asks
+            if let Some(next) = &page.last_message_id {
+                self.kept = Some(next.clone());
+            }
+        }
         if let Some(d) = &prev {
             let k = d.prev.rows;
             let asked = self.effective(d.prev_query.limit);
@@ -260,11 +315,16 @@ impl Paging {
             self.service_cap = None;
         }
         self.most_rows = self.most_rows.max(page.rows);
+        self.short = page.rows < self.effective(query.limit);
         let went_back = match (&prev, page.first_at) {
             (Some(d), Some(first)) => d.prev.last_at.is_some_and(|last| first < last),
             _ => false,
         };
-        if query.marker.is_some() && !self.timestamp_only && (page.repeats_marker || went_back) {
+        if query.marker.is_some()
+            && !self.timestamp_only
+            && self.resumes.is_none()
+            && (page.repeats_marker || went_back)
+        {
             self.timestamp_only = true;
             notices.push(Notice::MarkerIgnored);
         }
@@ -275,7 +335,14 @@ impl Paging {
                     && d.prev.ids_digest == page.ids_digest
                     && d.prev.last_message_id == page.last_message_id
             });
-            if same_as_before || (page.last_message_id.is_some() && page.last_message_id == query.marker) {
+            let points_back = page.last_message_id.is_some() && page.last_message_id == query.marker;
+            let repeated = match self.resumes {
+                None => same_as_before || points_back,
+                // a short page ends the drain anyway; a full one that brought
+                // nothing new, or the same cursor, would be asked for again
+                Some(_) => !self.short && (page.fresh == 0 || points_back),
+            };
+            if repeated {
                 notices.push(Notice::RepeatedPage);
                 self.drain = None;
                 return notices;
@@ -383,6 +450,10 @@ mod tests {
         ignore_marker: bool,
         reject_marker: bool,
         max_limit: Option<usize>,
+        /// A cursor of the service's own: rows in arrival order, the marker
+        /// the largest 1-based position read ("rows after N"); with
+        /// `ignore_marker`, every request is served from the start.
+        resume: bool,
     }
 
     struct Service {
@@ -409,7 +480,9 @@ mod tests {
                     traits: vec![],
                 });
             }
-            self.rows.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+            if !self.dialect.resume {
+                self.rows.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+            }
         }
 
         /// `None` for a 400.
@@ -417,6 +490,9 @@ mod tests {
             self.requests += 1;
             if q.marker.is_some() && self.dialect.reject_marker {
                 return None;
+            }
+            if self.dialect.resume {
+                return Some(self.answer_after(q));
             }
             let mut from = q.floor.map_or(0, |f| self.rows.partition_point(|e| e.at < f));
             if let (Some(m), false) = (&q.marker, self.dialect.ignore_marker) {
@@ -434,6 +510,24 @@ mod tests {
         }
     }
 
+    impl Service {
+        /// Rows after the cursor (`floor` only without one), and the cursor
+        /// the source makes of them: the largest position read, never back.
+        fn answer_after(&self, q: &Query) -> Page {
+            let sent = q.marker.as_deref().map(|m| m.parse::<usize>().unwrap());
+            let after = if self.dialect.ignore_marker { 0 } else { sent.unwrap_or(0) };
+            let n = self.dialect.max_limit.map_or(q.limit as usize, |c| c.min(q.limit as usize));
+            let read: Vec<(usize, Event)> = (after..self.rows.len())
+                .map(|i| (i + 1, self.rows[i].clone()))
+                .filter(|(_, e)| q.floor.is_none_or(|f| e.at >= f))
+                .take(n)
+                .collect();
+            let largest = read.iter().map(|(seq, _)| *seq).chain(sent).max();
+            let events: Vec<Event> = read.into_iter().map(|(_, e)| e).collect();
+            Page { rows: events.len(), last_message_id: largest.map(|s| s.to_string()), events, skipped: vec![] }
+        }
+    }
+
     struct Run {
         delivered: Vec<String>,
         notices: Vec<Notice>,
@@ -448,6 +542,9 @@ mod tests {
 
     fn run_with(service: &mut Service, mut paging: Paging, polls: usize) -> (Run, Paging) {
         let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
+        if paging.resumes() {
+            cursor = cursor.keeping_late();
+        }
         let mut out = Run { delivered: vec![], notices: vec![], polls: vec![] };
         let horizon = timestamp::parse("2030-01-01T00:00:00").unwrap();
         for _ in 0..polls {
@@ -717,6 +814,112 @@ mod tests {
         assert!(paging.timestamp_only());
     }
 
+    fn resuming(page_size: u32) -> Paging {
+        Paging::new(page_size, 10_000).resuming(Resume::Id)
+    }
+
+    #[test]
+    fn a_cursor_of_the_service_s_own_drains_once_and_is_kept_between_polls() {
+        let mut s = Service::new(Dialect { resume: true, ..Dialect::default() });
+        s.add("same", 150, "2026-01-01T00:00:01", 0);
+        s.add("other", 100, "2026-01-01T00:00:02", 10);
+        let (run, mut paging) = run_with(&mut s, resuming(100), 5);
+        expect_all_once(&run, &s);
+        assert_eq!(run.polls, vec![3, 1], "two full pages, a short one; then a poll from the cursor");
+        assert!(run.notices.is_empty() && paging.caught_up() && !paging.timestamp_only());
+        let q = paging.next_query(timestamp::parse("2026-01-01T00:00:00"), false);
+        assert_eq!((q.marker.as_deref(), q.floor, q.limit, q.resume), (Some("250"), None, 100, Some(Resume::Id)));
+        // arrivals stamped long before the newest: read from the cursor, once
+        s.add("late", 30, "2025-01-01T00:00:00", 10);
+        let (late, _) = run_with(&mut s, paging, 5);
+        assert_eq!(late.delivered.len(), 30);
+        assert!(late.delivered.iter().all(|id| id.starts_with("late")));
+    }
+
+    #[test]
+    fn a_failed_request_does_not_move_a_kept_cursor() {
+        let mut paging = resuming(10);
+        let first = paging.next_query(None, false);
+        assert_eq!(first.marker, None, "no cursor yet: the first read is bound by the floor");
+        let full = Summary { rows: 10, fresh: 10, last_message_id: Some("10".into()), ..Summary::default() };
+        paging.after_page(&first, &full);
+        assert!(paging.draining() && !paging.caught_up());
+        paging.abandon();
+        assert!(!paging.caught_up(), "a failure proves nothing");
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("10"));
+        // a 400 to a cursor is no reason to page by timestamp
+        assert!(paging.marker_rejected().is_empty() && !paging.timestamp_only());
+        // a page that gives no cursor (a null token) keeps the one before
+        let q = paging.next_query(None, false);
+        let empty = Summary { rows: 0, ..Summary::default() };
+        assert!(paging.after_page(&q, &empty).is_empty());
+        assert!(paging.caught_up());
+        assert_eq!(paging.next_query(None, false).marker.as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn a_service_that_ignores_the_cursor_ends_each_drain_instead_of_looping() {
+        let mut s = Service::new(Dialect { resume: true, ignore_marker: true, ..Dialect::default() });
+        s.add("a", 250, "2026-01-01T00:00:00", 10);
+        let (run, paging) = run_with(&mut s, resuming(100), 5);
+        assert_eq!(run.delivered.len(), 100, "the first page, once");
+        assert_eq!(run.polls, vec![2, 1], "the first page, its repeat; then one request");
+        assert_eq!(run.notices, vec![Notice::RepeatedPage; 2]);
+        assert!(!paging.caught_up(), "a repeated full page proves nothing");
+        // a repeated short page ends the drain without a warning
+        let mut s = Service::new(Dialect { resume: true, ignore_marker: true, ..Dialect::default() });
+        s.add("a", 5, "2026-01-01T00:00:00", 10);
+        let (run, _) = run_with(&mut s, resuming(100), 5);
+        assert_eq!((run.delivered.len(), run.notices.len()), (5, 0));
+    }
+
+    #[test]
+    fn a_token_that_does_not_change_on_a_full_page_is_a_repeated_page() {
+        let mut paging = Paging::new(2, 100).resuming(Resume::Token);
+        let first = paging.next_query(None, false);
+        let page = Summary { rows: 2, fresh: 2, last_message_id: Some("t1".into()), ..Summary::default() };
+        assert!(paging.after_page(&first, &page).is_empty());
+        let q = paging.next_query(None, false);
+        assert_eq!((q.marker.as_deref(), q.resume), (Some("t1"), Some(Resume::Token)));
+        // new rows, but the same token: asking again would serve them again
+        let same = Summary { ids_digest: 9, ..page.clone() };
+        assert_eq!(paging.after_page(&q, &same), vec![Notice::RepeatedPage]);
+        assert!(!paging.draining());
+        // an empty page with the same token: caught up, quietly
+        let q = paging.next_query(None, false);
+        let empty = Summary { rows: 0, last_message_id: Some("t1".into()), ..Summary::default() };
+        assert!(paging.after_page(&q, &empty).is_empty() && paging.caught_up());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn a_resuming_cursor_delivers_every_arrival_once(
+            batches in proptest::collection::vec((-5_000i64..3_000, 1usize..120), 1..6),
+            page_size in 1u32..60,
+            cap in proptest::option::of(5usize..80),
+        ) {
+            let mut s = Service::new(Dialect { resume: true, max_limit: cap, ..Dialect::default() });
+            let mut paging = resuming(page_size);
+            let start = timestamp::parse("2026-01-01T00:00:00").unwrap();
+            let mut want = 0;
+            for (i, (offset_ms, n)) in batches.iter().enumerate() {
+                // each batch arrives after the last poll, stamped anywhere
+                s.add(&format!("b{i}"), *n, &timestamp::format(start + Duration::milliseconds(*offset_ms)), 1);
+                want += n;
+                let (run, p) = run_with(&mut s, paging, 50);
+                paging = p;
+                proptest::prop_assert!(run.notices.iter().all(|n| matches!(n, Notice::PageCap(_))), "{:?}", run.notices);
+                let batch = format!("b{i}-");
+                proptest::prop_assert!(run.delivered.iter().all(|id| id.starts_with(&batch)));
+                proptest::prop_assert_eq!(run.delivered.len(), *n);
+                proptest::prop_assert!(paging.caught_up());
+            }
+            proptest::prop_assert_eq!(s.rows.len(), want);
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
 
@@ -728,7 +931,7 @@ mod tests {
             reject_marker: bool,
             cap in proptest::option::of(5usize..80),
         ) {
-            let mut s = Service::new(Dialect { ignore_marker, reject_marker, max_limit: cap });
+            let mut s = Service::new(Dialect { ignore_marker, reject_marker, max_limit: cap, ..Dialect::default() });
             // without a marker, a capped service cannot show more events on one
             // timestamp than its cap: no client can tell they exist
             let readable = |n: usize| if ignore_marker || reject_marker { cap.map_or(n, |c| n.min(c)) } else { n };

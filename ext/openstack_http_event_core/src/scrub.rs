@@ -110,6 +110,17 @@ impl Scrubber {
     }
 }
 
+/// What a header name holds when its value is a secret: a configured
+/// header (`http.source.headers`) so named is scrubbed, and a cassette
+/// records it as `[REDACTED]`.
+pub const SECRET_NAME_PARTS: [&str; 7] = ["auth", "token", "key", "secret", "password", "cookie", "session"];
+
+/// Whether a header named `name` carries a secret (case-insensitive).
+pub fn looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_NAME_PARTS.iter().any(|part| lower.contains(part))
+}
+
 /// The secret as written and as a service may echo it: JSON-escaped (once,
 /// and twice for a JSON message quoted inside JSON; also ASCII-only as
 /// Python writes it), Rust-`Debug`-quoted, percent-encoded (upper- and

@@ -48,6 +48,7 @@ mod tests {
             all_tenants: true,
             limit: 200,
             marker: Some("m-1".into()),
+            resume: None,
         };
         let url = Ceilometer.url(&Url::parse("http://ceilometer:8777").unwrap(), &q);
         assert_eq!(

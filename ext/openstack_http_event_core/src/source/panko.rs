@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn first_query_carries_all_tenants_and_limit() {
-        let q = Query { floor: None, all_tenants: true, limit: 100, marker: None };
+        let q = Query { floor: None, all_tenants: true, limit: 100, marker: None, resume: None };
         let url = Panko.url(&Url::parse("http://p:8977/").unwrap(), &q);
         assert_eq!(url.as_str(), "http://p:8977/v2/events?q.field=all_tenants&q.op=eq&q.value=True&limit=100");
     }
@@ -77,6 +77,7 @@ mod tests {
             all_tenants: false,
             limit: 50,
             marker: Some("a b".into()),
+            resume: None,
         };
         let url = Panko.url(&Url::parse("https://cloud/event/").unwrap(), &q);
         assert_eq!(

@@ -1,27 +1,36 @@
 //! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
-//! service that answers a GET with JSON records. The options say where the
-//! records are ([`Records`]), how a record maps to ManageIQ's event
-//! ([`mapping`]), what the query carries ([`template`]) and how the service
-//! pages ([`paging`]). The engine's cursor, back-read and de-duplication
-//! apply as for Panko.
+//! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
+//! service that answers a GET (or a POST) with JSON records. The options
+//! say where the records are ([`Records`]), how a record maps to
+//! ManageIQ's event ([`mapping`]), what the query carries ([`template`]),
+//! what else a request carries — method, headers, body ([`request`],
+//! [`body`]) — and how the service pages ([`paging`]). The engine's cursor,
+//! back-read and de-duplication apply as for Panko, unless polls ask from a
+//! cursor of the service's own ([`cursor`]: a record id, a change-feed
+//! token).
 
 use serde_json::{Map, Value as Opt};
 use url::Url;
 
-use super::{Query, Response, Source};
+use super::{Query, Request, Response, Source};
 use crate::error::{Error, Result};
 use crate::event::{Page, Skipped};
 use crate::json::{self, Value};
 
+pub mod body;
+pub mod cursor;
 pub mod mapping;
 pub mod paging;
 pub mod pointer;
+pub mod request;
 pub mod template;
 
+use cursor::JsonCursor;
 use mapping::{Mapping, NumericTime, TraitList};
 use paging::JsonPaging;
 use pointer::Pointer;
-use template::{SinceFormat, Template, Values};
+use request::RequestTemplate;
+use template::{Placeholder, SinceFormat, Template, Values};
 
 /// Where a body's records are.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +49,24 @@ pub struct JsonSource {
     params: Vec<(String, Template)>,
     since_format: SinceFormat,
     paging: JsonPaging,
+    request: RequestTemplate,
+    cursor: JsonCursor,
 }
 
-const KEYS: &[&str] = &["type", "records", "fields", "traits", "event_type_prefix", "params", "since_format", "paging"];
+const KEYS: &[&str] = &[
+    "type",
+    "records",
+    "fields",
+    "traits",
+    "event_type_prefix",
+    "params",
+    "since_format",
+    "paging",
+    "method",
+    "headers",
+    "body",
+    "cursor",
+];
 const FIELD_KEYS: &[&str] = &["message_id", "event_type", "timestamp", "payload"];
 const PAGING_KEYS: &[&str] = &["type", "param", "field", "pointer", "start"];
 
@@ -87,12 +111,7 @@ impl JsonSource {
         };
         let since_format = match string(&o, "since_format")? {
             None => SinceFormat::Iso8601,
-            Some(name) => SinceFormat::named(&name).ok_or_else(|| {
-                Error::config(
-                    "http.source.since_format",
-                    format!("unknown format {name:?} (known: {})", SinceFormat::NAMES),
-                )
-            })?,
+            Some(name) => SinceFormat::parse(&name).map_err(|m| Error::config("http.source.since_format", m))?,
         };
         let message_id = field("message_id")?;
         let mapping = Mapping {
@@ -105,6 +124,8 @@ impl JsonSource {
             numeric_time: if since_format == SinceFormat::UnixMs { NumericTime::Millis } else { NumericTime::Seconds },
         };
         let mut params = Vec::new();
+        // where each placeholder is, for the checks against the paging type
+        let mut uses: Vec<(String, Placeholder)> = Vec::new();
         match o.get("params") {
             None | Some(Opt::Null) => {}
             Some(v) => {
@@ -116,24 +137,64 @@ impl JsonSource {
                         Opt::Bool(b) => b.to_string(),
                         other => return Err(Error::config(key, must_be_string(other))),
                     };
-                    params.push((name.clone(), Template::parse(&text).map_err(|m| Error::config(key, m))?));
+                    let template = Template::parse(&text).map_err(|m| Error::config(&key, m))?;
+                    uses.extend(template.placeholders().map(|p| (key.clone(), p)));
+                    params.push((name.clone(), template));
                 }
             }
         }
+        let request = RequestTemplate::from_options(&o, &mut uses)?;
         let paging = match o.get("paging") {
             None | Some(Opt::Null) => JsonPaging::None,
-            Some(v) => parse_paging(v, message_id.as_ref())?,
+            Some(v) => parse_paging(v, message_id.as_ref(), &uses)?,
         };
-        Ok(JsonSource { records, mapping, params, since_format, paging })
+        let cursor = match o.get("cursor") {
+            None | Some(Opt::Null) => JsonCursor::Timestamp,
+            Some(v) => JsonCursor::from_options(v, message_id.as_ref())?,
+        };
+        if cursor.resumes().is_some() && paging != JsonPaging::None {
+            return Err(Error::config(
+                "http.source.paging",
+                format!(
+                    "must be absent or :none with a cursor of type id or token (it pages by itself), got :{}",
+                    paging.name()
+                ),
+            ));
+        }
+        if matches!(cursor, JsonCursor::Token { .. }) && records == Records::Ndjson {
+            return Err(Error::config(
+                "http.source.cursor.pointer",
+                "does not apply to NDJSON records (no body to point into)",
+            ));
+        }
+        check_placeholders(&uses, &paging)?;
+        Ok(JsonSource { records, mapping, params, since_format, paging, request, cursor })
     }
 
     /// The position a request sends (marker, page, offset), if any.
     fn position(&self, query: &Query) -> Option<String> {
+        if self.cursor.resumes().is_some() {
+            return query.marker.clone();
+        }
         match &self.paging {
             JsonPaging::Marker { .. } | JsonPaging::Token { .. } => query.marker.clone(),
             JsonPaging::Page { start, .. } => Some(query.marker.clone().unwrap_or_else(|| start.to_string())),
             JsonPaging::Offset { .. } => Some(query.marker.clone().unwrap_or_else(|| "0".into())),
             _ => None,
+        }
+    }
+
+    /// What the placeholders stand for in the request for `query`.
+    fn values(&self, query: &Query) -> Values {
+        let cursor = self.position(query);
+        let number = || cursor.as_deref().and_then(|c| c.parse::<u64>().ok());
+        Values {
+            since: query.floor.map(|f| self.since_format.write(f)),
+            since_numeric: self.since_format.is_numeric(),
+            limit: query.limit,
+            page: matches!(self.paging, JsonPaging::Page { .. }).then(number).flatten(),
+            offset: matches!(self.paging, JsonPaging::Offset { .. }).then(number).flatten(),
+            cursor,
         }
     }
 
@@ -201,12 +262,7 @@ impl Source for JsonSource {
             }
         }
         let mut url = base.clone();
-        let cursor = self.position(query);
-        let values = Values {
-            since: query.floor.map(|f| self.since_format.write(f)),
-            limit: query.limit,
-            cursor: cursor.clone(),
-        };
+        let values = self.values(query);
         {
             let mut pairs = url.query_pairs_mut();
             for (name, template) in &self.params {
@@ -214,14 +270,15 @@ impl Source for JsonSource {
                     pairs.append_pair(name, &value);
                 }
             }
-            if let (
-                JsonPaging::Marker { param, .. }
-                | JsonPaging::Token { param, .. }
-                | JsonPaging::Page { param, .. }
-                | JsonPaging::Offset { param },
-                Some(c),
-            ) = (&self.paging, &cursor)
-            {
+            let param = match &self.paging {
+                JsonPaging::Marker { param, .. } | JsonPaging::Token { param, .. } => Some(param),
+                JsonPaging::Page { param, .. } | JsonPaging::Offset { param } => param.as_ref(),
+                _ => None,
+            };
+            if let (Some(param), Some(c)) = (param, &values.cursor) {
+                pairs.append_pair(param, c);
+            }
+            if let (Some(param), Some(c)) = (self.cursor.param(), &values.cursor) {
                 pairs.append_pair(param, c);
             }
         }
@@ -229,6 +286,15 @@ impl Source for JsonSource {
             url.set_query(None);
         }
         url
+    }
+
+    fn request(&self, base: &Url, query: &Query) -> Request {
+        // a next-page URL gets the same method, headers and body
+        self.request.build(self.url(base, query), &self.values(query))
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.request.secrets()
     }
 
     fn read(&self, response: &Response<'_>, max_nesting: usize) -> std::result::Result<Page, String> {
@@ -257,10 +323,20 @@ impl Source for JsonSource {
                 (page.rows > 0).then(|| (current + page.rows as u64).to_string())
             }
         };
-        let mut last_id = None;
+        let (mut last_id, mut ids) = (None, Vec::new());
         for record in records {
             let before = page.events.last().map(|e| e.at);
+            let id = match &self.cursor {
+                JsonCursor::Id { field, .. } => Some(cursor::record_id(field.get(&record), field)),
+                _ => None,
+            };
             match self.mapping.convert(record, before) {
+                // read, but without an id the cursor can order: not delivered
+                Ok(event) if matches!(id, Some(Err(_))) => {
+                    let reason = id.clone().and_then(|r| r.err()).unwrap_or_default();
+                    last_id = Some(event.message_id.clone());
+                    page.skipped.push(Skipped { message_id: Some(event.message_id), reason, at: Some(event.at) });
+                }
                 Ok(event) => {
                     last_id = Some(event.message_id.clone());
                     page.events.push(event);
@@ -270,6 +346,7 @@ impl Source for JsonSource {
                     page.skipped.push(skip);
                 }
             }
+            ids.extend(id.and_then(|r| r.ok()));
         }
         // NDJSON lines that were not JSON: at least as late as the page's start
         let first = page.events.first().map(|e| e.at);
@@ -277,12 +354,25 @@ impl Source for JsonSource {
             s.at = first;
         }
         page.skipped.append(&mut skipped);
-        page.last_message_id = if self.paging == JsonPaging::None { last_id } else { next };
+        page.last_message_id = match &self.cursor {
+            JsonCursor::Timestamp if self.paging == JsonPaging::None => last_id,
+            JsonCursor::Timestamp => next,
+            // the largest id read so far: never back
+            JsonCursor::Id { .. } => {
+                let known = response.query.marker.as_deref().into_iter().chain(ids.iter().map(String::as_str));
+                cursor::largest(known).map(str::to_owned)
+            }
+            JsonCursor::Token { pointer, .. } => paging::token(pointer.get(&doc)),
+        };
         Ok(page)
     }
 
     fn supports_marker(&self) -> bool {
-        self.paging != JsonPaging::None
+        self.paging != JsonPaging::None || self.cursor.resumes().is_some()
+    }
+
+    fn resumes(&self) -> Option<super::Resume> {
+        self.cursor.resumes()
     }
 
     fn supports_all_tenants(&self) -> bool {
@@ -294,10 +384,20 @@ impl Source for JsonSource {
     }
 }
 
-fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging> {
+fn parse_paging(value: &Opt, message_id: Option<&Pointer>, uses: &[(String, Placeholder)]) -> Result<JsonPaging> {
     let o = hash("http.source.paging", value, PAGING_KEYS)?;
     let kind = string(&o, "type")?.ok_or_else(|| Error::config("http.source.paging.type", "is required"))?;
     let param = || string(&o, "param")?.ok_or_else(|| Error::config("http.source.paging.param", "is required"));
+    // optional when a template sends the position itself
+    let param_unless = |p: Placeholder| -> Result<Option<String>> {
+        match string(&o, "param")? {
+            None if !uses.iter().any(|(_, used)| *used == p) => Err(Error::config(
+                "http.source.paging.param",
+                format!("is required unless a template holds {{{}}}", p.name()),
+            )),
+            found => Ok(found),
+        }
+    };
     let allowed: &[&str] = match kind.as_str() {
         "none" | "link_header" => &["type"],
         "marker" => &["type", "param", "field"],
@@ -348,10 +448,31 @@ fn parse_paging(value: &Opt, message_id: Option<&Pointer>) -> Result<JsonPaging>
                     .filter(|n| *n <= 1)
                     .ok_or_else(|| Error::config("http.source.paging.start", format!("must be 0 or 1, got {v}")))?,
             };
-            JsonPaging::Page { param: param()?, start }
+            JsonPaging::Page { param: param_unless(Placeholder::Page)?, start }
         }
-        _ => JsonPaging::Offset { param: param()? },
+        _ => JsonPaging::Offset { param: param_unless(Placeholder::Offset)? },
     })
+}
+
+/// `{page}` only with page paging, `{offset}` only with offset paging; the
+/// error names the key that holds it.
+fn check_placeholders(uses: &[(String, Placeholder)], paging: &JsonPaging) -> Result<()> {
+    for (key, p) in uses {
+        let needs = match p {
+            Placeholder::Page if !matches!(paging, JsonPaging::Page { .. }) => "page",
+            Placeholder::Offset if !matches!(paging, JsonPaging::Offset { .. }) => "offset",
+            _ => continue,
+        };
+        return Err(Error::config(
+            key,
+            format!(
+                "holds {{{}}}, which needs http.source.paging {{:type => :{needs}}} (paging is :{})",
+                p.name(),
+                paging.name()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A Hash of options with its path; unknown keys are errors unless

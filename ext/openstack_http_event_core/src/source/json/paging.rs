@@ -21,10 +21,12 @@ pub enum JsonPaging {
     /// An opaque token at `pointer` in the body (a string or an integer;
     /// null, empty or absent: the last page), sent back as `param`.
     Token { pointer: Pointer, param: String },
-    /// `param` = page number from `start`.
-    Page { param: String, start: u64 },
-    /// `param` = records read before this page.
-    Offset { param: String },
+    /// `param` = page number from `start` (no `param`: a template holds
+    /// `{page}`).
+    Page { param: Option<String>, start: u64 },
+    /// `param` = records read before this page (no `param`: a template
+    /// holds `{offset}`).
+    Offset { param: Option<String> },
 }
 
 impl JsonPaging {
