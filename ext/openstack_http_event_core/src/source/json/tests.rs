@@ -172,3 +172,23 @@ fn ndjson_lines_and_ceilometer_traits() {
     assert!(page.skipped[0].reason.starts_with("line 3 is not valid JSON"), "{}", page.skipped[0].reason);
     assert_eq!(page.skipped[0].at, Some(page.events[0].at));
 }
+
+#[test]
+fn etag_and_poll_interval_header_options() {
+    let src = source(basic());
+    assert!(!src.etag() && src.poll_interval_header().is_none(), "off by default");
+    let mut o = basic();
+    o["etag"] = json!(true);
+    o["poll_interval_header"] = json!("X-Poll-Interval");
+    let src = source(o);
+    assert!(src.etag());
+    assert_eq!(src.poll_interval_header().map(|h| h.as_str()), Some("x-poll-interval"));
+    let mut o = basic();
+    o["etag"] = json!("yes");
+    assert!(error(o).contains("http.source.etag: must be true or false"));
+    for bad in [json!("X Poll"), json!("X-Poll:"), json!(""), json!(60)] {
+        let mut o = basic();
+        o["poll_interval_header"] = bad.clone();
+        assert!(error(o).contains("http.source.poll_interval_header"), "{bad}");
+    }
+}
