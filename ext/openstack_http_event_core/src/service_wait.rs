@@ -53,7 +53,7 @@ impl ServiceWaits {
         let warned = std::mem::replace(&mut self.warned[kind.index()], true);
         let warning = (!warned).then(|| {
             format!(
-                "the service asked to wait {:.0}s ({}); waiting {:.0}s, the most http.max_service_wait allows (reported \
+                "the service asked to wait {}s ({}); waiting {}s, the most http.max_service_wait allows (reported \
                  once)",
                 asked.as_secs_f64(),
                 kind.describe(),
