@@ -47,6 +47,18 @@ RSpec.describe "Politeness" do
     gh_requests
   end
 
+  it "rejects bad politeness options at new, naming the key" do
+    {
+      {:max_service_wait => 0}                                         => /http\.max_service_wait: must be more than zero seconds/,
+      {:max_service_wait => "600"}                                     => /http\.max_service_wait: must be a number of seconds/,
+      {:source => gh_source.merge(:etag => "yes")}                     => /http\.source\.etag: must be true or false/,
+      {:source => gh_source.merge(:poll_interval_header => "X Poll")} => /http\.source\.poll_interval_header: "X Poll" is not a header name/
+    }.each do |http, message|
+      expect { gh_monitor(**http) }.to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, message)
+    end
+    expect(service.requests).to eq([])
+  end
+
   it "drains exactly once, then asks conditionally: a 304 is nothing new, and a new event comes once" do
     expected = crowded_backlog
     mon = gh_monitor

@@ -756,6 +756,52 @@ mod tests {
         url
     }
 
+    /// A real HTTP server on 127.0.0.1 that answers each request with the
+    /// next whole response (status line and headers, no body).
+    fn serve_heads(heads: Vec<&'static str>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (stream, head) in listener.incoming().zip(heads) {
+                let Ok(mut stream) = stream else { break };
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = write!(stream, "{head}Connection: close\r\n\r\n");
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_403_with_a_spent_rate_limit_is_retried_a_plain_403_refuses_the_credentials() {
+        let spent = "HTTP/1.1 403 Forbidden\r\nX-RateLimit-Remaining: 0\r\nRetry-After: 0\r\nContent-Length: 0\r\n";
+        let refused = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n";
+        let mut m = monitor(&serve_heads(vec![spent, refused]));
+        let shared = m.shared();
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0, "retried, no error raised");
+        let last = shared.stats().last_error.unwrap();
+        assert!(last.contains("HTTP 403: rate limit exceeded (X-RateLimit-Remaining: 0)"), "{last}");
+        m.not_before = None;
+        let error = block_on(m.next_batch()).unwrap_err();
+        assert!(matches!(error, Error::Authentication { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_304_to_a_request_without_if_none_match_is_a_retried_error() {
+        let mut m = monitor(&serve_heads(vec!["HTTP/1.1 304 Not Modified\r\n"]));
+        let shared = m.shared();
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+        let last = shared.stats().last_error.unwrap();
+        assert!(last.contains("HTTP 304: 304 Not Modified to a request without If-None-Match"), "{last}");
+        assert_eq!(shared.stats().errors, 1);
+    }
+
     fn monitor(url: &str) -> Monitor {
         let config = Config::from_value(&serde_json::json!({"url": url, "poll_interval": 0})).unwrap();
         Monitor::new(config).unwrap()
