@@ -257,7 +257,8 @@ impl Monitor {
     }
 
     async fn poll(&mut self) -> Result<Vec<Event>> {
-        if let Some(at) = self.not_before {
+        // politeness: a spent rate limit (even one `check` met) holds polls too
+        if let Some(at) = self.not_before.max(self.politeness.paused()) {
             tokio::time::sleep_until(at).await;
         }
         let started = Instant::now();
