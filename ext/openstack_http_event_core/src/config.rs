@@ -25,6 +25,8 @@ pub const DEFAULT_MAX_REMEMBERED_IDS: u64 = 1_000_000;
 pub const DEFAULT_MAX_REMEMBERED_SKIPPED: u64 = 10_000;
 /// Ruby's `JSON.parse` default `max_nesting`.
 pub const DEFAULT_MAX_NESTING: u64 = 100;
+/// The longest wait a service can impose, in seconds.
+pub const DEFAULT_MAX_SERVICE_WAIT: u64 = 600;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -88,6 +90,9 @@ pub struct Limits {
     /// The largest `limit` asked for when a service without a working
     /// `marker` serves full pages of one timestamp (`http.max_page_size`).
     pub max_page_size: u32,
+    /// The longest wait a service can impose (`Retry-After`, a rate
+    /// limit's reset, a poll interval header): `http.max_service_wait`.
+    pub max_service_wait: Duration,
 }
 
 impl Default for Limits {
@@ -100,6 +105,7 @@ impl Default for Limits {
             max_remembered_skipped: DEFAULT_MAX_REMEMBERED_SKIPPED as usize,
             max_nesting: DEFAULT_MAX_NESTING as usize,
             max_page_size: MAX_PAGE_SIZE,
+            max_service_wait: Duration::from_secs(DEFAULT_MAX_SERVICE_WAIT),
         }
     }
 }
@@ -245,6 +251,7 @@ const KEYS: &[&str] = &[
     "max_remembered_skipped",
     "max_nesting",
     "max_page_size",
+    "max_service_wait",
     "record",
 ];
 
@@ -501,6 +508,7 @@ impl Config {
                     as usize,
                 max_nesting: o.count("max_nesting", DEFAULT_MAX_NESTING, 1, 10_000)? as usize,
                 max_page_size,
+                max_service_wait: o.seconds("max_service_wait", DEFAULT_MAX_SERVICE_WAIT as f64, false)?,
             },
         })
     }
@@ -742,6 +750,11 @@ mod tests {
         assert!(err(json!({"url": "http://x", "max_clock_skew": -1})).contains("http.max_clock_skew"));
         assert!(err(json!({"url": "http://x", "max_nesting": 0})).contains("http.max_nesting"));
         assert!(err(json!({"url": "http://x", "max_page_size": 0})).contains("http.max_page_size"));
+        for bad in [json!(0), json!(-1), json!("600")] {
+            assert!(err(json!({"url": "http://x", "max_service_wait": bad})).contains("http.max_service_wait"));
+        }
+        let c = Config::from_value(&json!({"url": "http://x", "max_service_wait": 30})).unwrap();
+        assert_eq!(c.limits.max_service_wait, Duration::from_secs(30));
         assert!(err(json!({"url": "http://x", "max_page_size": 2_000_000})).contains("http.max_page_size"));
         let e = err(json!({"url": "http://x", "page_size": 500, "max_page_size": 400}));
         assert!(e.contains("http.max_page_size") && e.contains("500"), "{e}");
