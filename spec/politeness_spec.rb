@@ -16,7 +16,7 @@ RSpec.describe "Politeness" do
 
   def gh_source
     {:type => :json, :records => "",
-     :fields => {:message_id => "/id", :event_type => "/type", :timestamp => "/time", :payload => "/data"},
+     :fields => json_fields,
      :params => {:since => "{since}", :per_page => "{limit}"}, :paging => {:type => :link_header},
      :etag => true, :poll_interval_header => "X-Poll-Interval"}
   end

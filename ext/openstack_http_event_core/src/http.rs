@@ -415,7 +415,7 @@ mod tests {
     /// A real HTTP server on 127.0.0.1 that answers one request with
     /// `body`, gzip-encoded, its Content-Length the compressed size.
     fn serve_gzip(body: Vec<u8>) -> Url {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         encoder.write_all(&body).unwrap();
         let gzip = encoder.finish().unwrap();
@@ -423,14 +423,7 @@ mod tests {
         let url = Url::parse(&format!("http://{}/events", listener.local_addr().unwrap())).unwrap();
         std::thread::spawn(move || {
             let Ok((mut stream, _)) = listener.accept() else { return };
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&chunk[..n]),
-                }
-            }
+            let request = crate::testing::read_request_head(&mut stream);
             let asked_gzip = String::from_utf8_lossy(&request).to_ascii_lowercase().contains("accept-encoding: gzip");
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nX-Asked-Gzip: \

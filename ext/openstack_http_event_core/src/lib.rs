@@ -30,6 +30,8 @@ pub mod secret;
 pub mod service_wait;
 pub mod shared;
 pub mod source;
+#[cfg(test)]
+mod testing;
 pub mod timestamp;
 
 /// Keystone moved under [`auth`]; the old path still works.

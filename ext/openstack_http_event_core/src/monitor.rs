@@ -746,7 +746,7 @@ fn clip_at(text: &str, chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::TcpListener;
 
     /// A real HTTP server on 127.0.0.1 that answers each request with the
@@ -758,14 +758,7 @@ mod tests {
             let mut bodies = bodies.into_iter();
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
-                let mut request = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                    }
-                }
+                crate::testing::read_request_head(&mut stream);
                 let body = bodies.next().unwrap_or_else(|| "[]".into());
                 let _ = write!(
                     stream,
@@ -785,14 +778,7 @@ mod tests {
         std::thread::spawn(move || {
             for (stream, head) in listener.incoming().zip(heads) {
                 let Ok(mut stream) = stream else { break };
-                let mut request = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                    }
-                }
+                crate::testing::read_request_head(&mut stream);
                 let _ = write!(stream, "{head}Connection: close\r\n\r\n");
             }
         });
