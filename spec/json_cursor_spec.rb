@@ -13,18 +13,6 @@ RSpec.describe "Generic JSON source with a cursor of the service's own" do
 
   let(:io) { StringIO.new }
 
-  def fields
-    {:message_id => "/id", :event_type => "/type", :timestamp => "/time", :payload => "/data"}
-  end
-
-  def json_monitor(path, source, **http)
-    OpenstackHTTPEventMonitor.new(
-      :logger => Logger.new(io),
-      :http   => {:url => "#{service.url}#{path}", :poll_interval => 0.05, :page_size => 100,
-                  :source => {:type => :json, :fields => fields}.merge(source)}.merge(http)
-    )
-  end
-
   def seq_monitor(**http)
     json_monitor("/json/ndjson-seq",
                  {:records => "ndjson", :since_format => "unix_ms", :params => {:since => "{since}", :limit => "{limit}"},
@@ -36,21 +24,9 @@ RSpec.describe "Generic JSON source with a cursor of the service's own" do
                                 :cursor => {:type => :token, :pointer => "/cursor", :param => "cursor"}}, **http)
   end
 
-  def json_requests
-    service.requests.select { |r| r["path"].start_with?("/json/") }
-  end
-
   # The value of `name` in each request (nil where it was left out).
   def param_of_each(name)
     json_requests.map { |r| r["params"].find { |k, _| k == name }&.last }
-  end
-
-  def expect_exactly_once(mon, expected)
-    got = ids(drain(mon))
-    expect(got.size).to eq(expected.size)
-    expect(got.sort).to eq(expected.sort)
-    expect(mon.stats[:errors]).to eq(0)
-    got
   end
 
   # Polls caught up `times` more times; returns the events delivered.
@@ -73,7 +49,7 @@ RSpec.describe "Generic JSON source with a cursor of the service's own" do
   it "drains an NDJSON feed by an increasing id exactly once, then asks after the last id without re-reading" do
     expected = crowded_backlog
     mon = seq_monitor
-    expect_exactly_once(mon, expected)
+    expect_exactly_once(mon, expected, :again => false)
     expect(param_of_each("after")).to eq([nil, "100", "200"]) # full, full, short: caught up
     expect(param_of_each("limit").uniq).to eq(["100"])
     expect(io.string).to include("events after id 200, limit 100")
@@ -111,7 +87,7 @@ RSpec.describe "Generic JSON source with a cursor of the service's own" do
   it "drains a change feed by its token exactly once; caught-up polls carry the last token; new events come once" do
     expected = crowded_backlog
     mon = feed_monitor
-    expect_exactly_once(mon, expected)
+    expect_exactly_once(mon, expected, :again => false)
     expect(param_of_each("cursor")).to eq([nil, feed_token(100), feed_token(200)])
     expect(io.string).to include("events from cursor token #{feed_token(200)}, limit 100")
 
@@ -167,11 +143,7 @@ RSpec.describe "Generic JSON source with a cursor of the service's own" do
 
   describe "configuration errors name the key, before any request" do
     def error_for(source)
-      OpenstackHTTPEventMonitor.new(:http => {:url => "#{service.url}/json/feed",
-                                              :source => {:type => :json, :records => "/records", :fields => fields}.merge(source)})
-      raise "no ConfigurationError for #{source.inspect}"
-    rescue OpenstackHTTPEventMonitor::ConfigurationError => e
-      e.message
+      json_config_error("/json/feed", "/records", source)
     end
 
     it "rejects unknown types and keys, keys of another type, missing pointers and paging beside the cursor" do

@@ -14,31 +14,16 @@ RSpec.describe "Generic JSON source requests" do
   let(:io) { StringIO.new }
   let(:api_key) { "k3y-9f8e7d6c5b4a" }
 
-  def fields
-    {:message_id => "/id", :event_type => "/type", :timestamp => "/time", :payload => "/data"}
-  end
-
   def search_source(tenant: "demo")
-    {:type => :json, :fields => fields, :records => "/results", :method => "post",
+    {:type => :json, :fields => json_fields, :records => "/results", :method => "post",
      :headers => {"X-Tenant" => tenant, "X-Api-Key" => api_key},
      :body => {:filter => {:since => "{since}"}, :size => "{limit}", :page => "{page}"},
      :paging => {:type => :page}}
   end
 
-  def monitor_for(path, source, **http)
-    OpenstackHTTPEventMonitor.new(
-      :logger => Logger.new(io),
-      :http   => {:url => "#{service.url}#{path}", :poll_interval => 0.05, :page_size => 100, :source => source}.merge(http)
-    )
-  end
-
-  def json_requests
-    service.requests.select { |r| r["path"].start_with?("/json/") }
-  end
-
   it "drains a POST search API exactly once, with the body's numbers, the left-out since and the headers" do
     expected = crowded_backlog
-    mon = monitor_for("/json/search", search_source)
+    mon = json_monitor("/json/search", search_source)
     got = ids(drain(mon))
     expect(got.size).to eq(expected.size)
     expect(got.sort).to eq(expected.sort)
@@ -61,7 +46,7 @@ RSpec.describe "Generic JSON source requests" do
   it "keeps a secret-looking header's value out of logs, errors, stats, inspect and a cassette" do
     service.generate(:count => 3, :start => "2026-01-01T00:00:01", :step_ms => 10, :prefix => "s")
     # the service refuses the tenant and echoes the request's headers
-    mon = monitor_for("/json/search", search_source(:tenant => "other"))
+    mon = json_monitor("/json/search", search_source(:tenant => "other"))
     error = begin
       mon.verify!
       nil
@@ -76,7 +61,7 @@ RSpec.describe "Generic JSON source requests" do
 
     Dir.mktmpdir("cassette") do |dir|
       path = File.join(dir, "search.yml")
-      recording = monitor_for("/json/search", search_source, :record => path)
+      recording = json_monitor("/json/search", search_source, :record => path)
       expect(ids(drain(recording)).sort).to eq(names("s", 3))
       text = File.read(path)
       expect(text).to include("X-Api-Key")
@@ -87,35 +72,31 @@ RSpec.describe "Generic JSON source requests" do
 
   it "writes since with a strftime pattern, in UTC, where the service reads it" do
     expected = crowded_backlog
-    mon = monitor_for("/json/events", {:type => :json, :fields => fields, :records => "/events",
+    mon = json_monitor("/json/events", {:type => :json, :fields => json_fields, :records => "/events",
                                        :since_format => "%Y-%m-%d %H:%M:%S",
                                        :params => {:since => "{since}", :limit => "{limit}"},
                                        :paging => {:type => :marker, :param => "after"}})
     expect(ids(drain(mon)).sort).to eq(expected.sort)
     expect(ids(drain(mon))).to eq([])
-    sinces = json_requests.flat_map { |r| r["params"].select { |k, _| k == "since" }.map(&:last) }
+    sinces = json_params("since")
     expect(sinces.size).to be >= 2
     expect(sinces).to all(match(/\A\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\z/))
   end
 
   it "sends {offset} from a header, without a paging param" do
     expected = crowded_backlog
-    mon = monitor_for("/json/link", {:type => :json, :fields => fields, :records => "",
+    mon = json_monitor("/json/link", {:type => :json, :fields => json_fields, :records => "",
                                      :params => {:since => "{since}", :limit => "{limit}", :offset => "{offset}"},
                                      :headers => {"X-Offset" => "{offset}"}, :paging => {:type => :offset}})
     expect(ids(drain(mon)).sort).to eq(expected.sort)
-    offsets = json_requests.flat_map { |r| r["params"].select { |k, _| k == "offset" }.map(&:last) }
+    offsets = json_params("offset")
     expect(offsets).to include("0", "100", "200")
     expect(json_requests.map { |r| r["headers"] }).to all(include("x-offset"))
   end
 
   describe "configuration errors name the key, before any request" do
     def error_for(source)
-      OpenstackHTTPEventMonitor.new(:http => {:url => "#{service.url}/json/search",
-                                              :source => {:type => :json, :records => "/results", :fields => fields}.merge(source)})
-      raise "no ConfigurationError for #{source.inspect}"
-    rescue OpenstackHTTPEventMonitor::ConfigurationError => e
-      e.message
+      json_config_error("/json/search", "/results", source)
     end
 
     it "rejects a bad method, a body without POST, bad headers, misplaced or unknown placeholders and bad formats" do

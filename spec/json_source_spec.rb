@@ -12,48 +12,19 @@ RSpec.describe "Generic JSON source" do
 
   let(:io) { StringIO.new }
 
-  def fields
-    {:message_id => "/id", :event_type => "/type", :timestamp => "/time", :payload => "/data"}
-  end
-
-  def json_monitor(path, source, **http)
-    OpenstackHTTPEventMonitor.new(
-      :logger => Logger.new(io),
-      :http   => {:url => "#{service.url}#{path}", :poll_interval => 0.05, :page_size => 100,
-                  :source => {:type => :json, :fields => fields}.merge(source)}.merge(http)
-    )
-  end
-
   def next_link_monitor(**http)
     json_monitor("/json/events",
                  {:records => "/events", :params => {:since => "{since}", :limit => "{limit}"},
                   :paging => {:type => :next, :pointer => "/links/next"}}, **http)
   end
 
-  def json_requests
-    service.requests.select { |r| r["path"].start_with?("/json/") }
-  end
-
-  def params(name)
-    json_requests.flat_map { |r| r["params"].select { |k, _| k == name }.map(&:last) }
-  end
-
-  def expect_exactly_once(mon, expected)
-    got = ids(drain(mon))
-    expect(got.size).to eq(expected.size)
-    expect(got.sort).to eq(expected.sort)
-    expect(ids(drain(mon))).to eq([]) # and nothing again
-    expect(mon.stats[:errors]).to eq(0)
-    got
-  end
-
   it "drains a next-link-in-body API exactly once, following the links, in ManageIQ's event shape" do
     expected = crowded_backlog
     mon = next_link_monitor
     expect_exactly_once(mon, expected)
-    expect(params("after")).not_to be_empty
+    expect(json_params("after")).not_to be_empty
     expect(json_requests.map { |r| r["status"] }.uniq).to eq([200])
-    expect(params("since").first).to match(/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\z/) # the second drain's floor, as Panko writes it
+    expect(json_params("since").first).to match(/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\z/) # the second drain's floor, as Panko writes it
 
     service.generate(:count => 1, :generated => "2026-01-01T00:00:05", :prefix => "late", :traits => {:flavor => "m1.tiny"})
     events = drain(mon)
@@ -70,8 +41,8 @@ RSpec.describe "Generic JSON source" do
     mon = json_monitor("/json/ndjson", {:records => "ndjson", :since_format => "unix_ms",
                                         :params => {:since => "{since}", :limit => "{limit}"}})
     expect_exactly_once(mon, expected)
-    expect(params("since")).to all(match(/\A\d{13}\z/))
-    expect(params("limit")).to include("200") # 150 on one timestamp did not fit 100
+    expect(json_params("since")).to all(match(/\A\d{13}\z/))
+    expect(json_params("limit")).to include("200") # 150 on one timestamp did not fit 100
   end
 
   it "drains a Link-header-paged API exactly once" do
@@ -79,7 +50,7 @@ RSpec.describe "Generic JSON source" do
     mon = json_monitor("/json/link", {:records => "", :params => {:since => "{since}", :limit => "{limit}"},
                                       :paging => {:type => :link_header}})
     expect_exactly_once(mon, expected)
-    expect(params("page")).to include("2", "3")
+    expect(json_params("page")).to include("2", "3")
   end
 
   {
@@ -93,7 +64,7 @@ RSpec.describe "Generic JSON source" do
       expected = crowded_backlog
       mon = json_monitor(path, source.merge(:params => {:since => "{since}", :limit => "{limit}"}))
       expect_exactly_once(mon, expected)
-      expect(params(param).size).to be >= 2
+      expect(json_params(param).size).to be >= 2
       expect(json_requests.map { |r| r["status"] }.uniq).to eq([200])
     end
   end
@@ -105,7 +76,7 @@ RSpec.describe "Generic JSON source" do
       mon = next_link_monitor(:auth => {:type => :oauth2, :token_url => service.oauth_token_url,
                                         :client_id => "miq-client", :client_secret => "oauth-secret-json1"})
       expect_exactly_once(mon, expected)
-      expect(params("after").size).to be >= 2
+      expect(json_params("after").size).to be >= 2
       expect(service.oauth_tokens_issued).to eq(1)
       expect(io.string).not_to include("oauth-secret-json1")
       expect(service.tokens.select { |t| io.string.include?(t) }).to eq([])
@@ -118,7 +89,7 @@ RSpec.describe "Generic JSON source" do
                 :paging => {:type => :token, :pointer => "/continue", :param => "continue"}}
       mon = json_monitor("/json/items", source, :auth => {:type => :header, :name => "X-Api-Key", :value => "api-key-items-77"})
       expect_exactly_once(mon, expected)
-      expect(params("continue").size).to be >= 2
+      expect(json_params("continue").size).to be >= 2
       expect(io.string).not_to include("api-key-items-77")
 
       anonymous = json_monitor("/json/items", source)
@@ -168,11 +139,7 @@ RSpec.describe "Generic JSON source" do
 
   describe "configuration errors name the key, before any request" do
     def error_for(source)
-      OpenstackHTTPEventMonitor.new(:http => {:url => "#{service.url}/json/events",
-                                              :source => {:type => :json, :records => "/events", :fields => fields}.merge(source)})
-      raise "no ConfigurationError for #{source.inspect}"
-    rescue OpenstackHTTPEventMonitor::ConfigurationError => e
-      e.message
+      json_config_error("/json/events", "/events", source)
     end
 
     it "rejects bad pointers, unknown placeholders, unknown paging types and missing fields" do

@@ -84,6 +84,8 @@ class OpenstackHTTPEventMonitor
       @started = true
     end
     @native.resume
+    # a push receiver binds its port here; a poller needs nothing
+    @native.start
     nil
   end
 
@@ -223,6 +225,11 @@ class OpenstackHTTPEventMonitor
   private_constant :SHOWN_AUTH_KEYS
 
   def describe(http)
+    source = http["source"]
+    if source.is_a?(Hash) && source["type"].to_s == "push" || source.to_s == "push"
+      push = source.is_a?(Hash) ? source : {}
+      return "push listen=#{push["listen"] || "0.0.0.0:8780"} path=#{push["path"] || "/events"}"
+    end
     auth = http["auth"].is_a?(Hash) ? http["auth"] : {}
     type = (auth["type"] || "none").to_s
     parts = ["url=#{http["url"] || "(from catalog)"}", "auth=#{type}"]

@@ -91,6 +91,8 @@ pub struct Settings {
     pub dialect: Dialect,
     /// The credentials `/v2/events` demands when not Keystone's.
     pub auth: AuthSettings,
+    /// The GitHub-style dialect (`/json/gh`) and gzip for `/json/`.
+    pub github: crate::github::GhSettings,
 }
 
 /// Which OpenStack events API `/v2/events` plays.
@@ -133,6 +135,7 @@ impl Default for Settings {
             max_limit: None,
             dialect: Dialect::Panko,
             auth: AuthSettings::default(),
+            github: crate::github::GhSettings::default(),
         }
     }
 }
@@ -165,6 +168,8 @@ struct Fault {
     /// A 400 whose error message echoes the request body, as a careless
     /// Keystone or proxy would.
     echo: bool,
+    /// A 200 whose gzip body decodes to this many bytes (0: none).
+    gzip_bomb: usize,
 }
 
 struct State {
@@ -178,6 +183,8 @@ struct State {
     /// Tokens revoked, still listed by `GET /_control/tokens`.
     revoked: Vec<String>,
     seq: u64,
+    /// `/json/gh`'s rate limit budget.
+    gh_budget: crate::github::Budget,
 }
 
 pub struct App {
@@ -239,6 +246,7 @@ impl App {
                 requests: Vec::new(),
                 revoked: Vec::new(),
                 seq: 0,
+                gh_budget: Default::default(),
             }),
         }
     }
@@ -367,6 +375,12 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
                 panko_error(400, &echoed)
             }
         }
+        Some(f) if f.gzip_bomb > 0 => Response::builder()
+            .status(200)
+            .header("Content-Type", "application/json")
+            .header("Content-Encoding", "gzip")
+            .body(full(crate::gzip::bomb(f.gzip_bomb)))
+            .unwrap_or_else(|_| Response::new(full(Bytes::new()))),
         Some(f) if f.endless => Response::builder()
             .status(200)
             .header("Content-Type", "application/json")
@@ -383,6 +397,13 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, std:
                 response.headers_mut().insert("X-Padding", v);
             }
         }
+    }
+    if path.starts_with("/json/")
+        && fault.is_none()
+        && app.lock().settings.github.gzip
+        && crate::gzip::accepted(&headers)
+    {
+        response = gzipped(response).await;
     }
     set_status(&app, log_index, response.status().as_u16());
     response.headers_mut().insert("Connection", hyper::header::HeaderValue::from_static("keep-alive"));
@@ -405,6 +426,18 @@ async fn pad(r: Reply, size: usize) -> Reply {
     }
     parts.headers.remove("Content-Length");
     Response::from_parts(parts, full(bytes))
+}
+
+/// The same answer gzip-encoded (one without a body as it is).
+async fn gzipped(r: Reply) -> Reply {
+    let (mut parts, body) = r.into_parts();
+    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    if bytes.is_empty() {
+        return Response::from_parts(parts, full(bytes));
+    }
+    parts.headers.remove("Content-Length");
+    parts.headers.insert("Content-Encoding", hyper::header::HeaderValue::from_static("gzip"));
+    Response::from_parts(parts, full(crate::gzip::compress(&bytes)))
 }
 
 /// Sends the head with the full Content-Length, half the body, then drops
@@ -463,6 +496,20 @@ fn route(
             let st = app.lock();
             let answer = crate::generic::search(&st.store, headers, body);
             reply(answer.status, answer.body)
+        }
+        ("GET", "/json/gh") => {
+            let mut st = app.lock();
+            let st = &mut *st;
+            let token = st.settings.auth.token.clone();
+            let answer =
+                crate::github::answer(&st.store, &st.settings.github, &token, &mut st.gh_budget, headers, params);
+            let mut r = reply(answer.status, answer.body);
+            for (name, value) in answer.headers {
+                if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+                    r.headers_mut().insert(name, v);
+                }
+            }
+            r
         }
         ("GET", p) if p.starts_with("/json/") => {
             let mut st = app.lock();
@@ -750,6 +797,7 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                     pad_bytes: f["pad_bytes"].as_u64().unwrap_or(0) as usize,
                     head_bytes: f["head_bytes"].as_u64().unwrap_or(0) as usize,
                     echo: f["echo"].as_bool().unwrap_or(false),
+                    gzip_bomb: f["gzip_bomb"].as_u64().unwrap_or(0) as usize,
                 });
             }
             json_reply(200, json!({"faults": st.faults.len()}))
@@ -772,6 +820,7 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
                 s.admin = v;
             }
             s.auth.apply(&input);
+            s.github.apply(&input);
             // paging dialect
             if let Some(v) = input["ignore_marker"].as_bool() {
                 s.ignore_marker = v;
@@ -816,6 +865,7 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             st.raw_bodies.clear();
             st.requests.clear();
             st.settings = app.initial.clone();
+            st.gh_budget = Default::default();
             json_reply(200, json!({"ok": true}))
         }
         ("GET", "requests") => json_reply(200, Value::Array(st.requests.clone())),

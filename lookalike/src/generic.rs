@@ -53,7 +53,7 @@ fn error(status: u16, message: &str) -> Answer {
     Answer { status, body: json!({"error": message}).to_string(), link: None }
 }
 
-fn record(e: &Stored, millis: bool) -> Value {
+pub(crate) fn record(e: &Stored, millis: bool) -> Value {
     let mut r = Map::new();
     if !e.id.starts_with("noid-") {
         r.insert("id".into(), json!(e.id));
@@ -68,7 +68,7 @@ fn record(e: &Stored, millis: bool) -> Value {
     Value::Object(r)
 }
 
-fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+pub(crate) fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -79,7 +79,7 @@ fn limit(params: &[(String, String)]) -> Result<usize, Answer> {
     }
 }
 
-fn since(params: &[(String, String)], millis: bool) -> Result<Option<NaiveDateTime>, Answer> {
+pub(crate) fn since(params: &[(String, String)], millis: bool) -> Result<Option<NaiveDateTime>, Answer> {
     let Some(text) = param(params, "since") else { return Ok(None) };
     let at = if millis {
         text.parse::<i64>().ok().and_then(chrono::DateTime::from_timestamp_millis).map(|t| t.naive_utc())

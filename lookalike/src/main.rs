@@ -9,6 +9,8 @@ mod app;
 mod auth;
 mod base64;
 mod generic;
+mod github;
+mod gzip;
 mod replay;
 mod store;
 mod yaml;

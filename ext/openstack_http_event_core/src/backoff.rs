@@ -1,14 +1,13 @@
 //! How long to wait before retrying a failed poll: exponential from
 //! [`FIRST`] doubling to [`CAP`], with "equal jitter" (half fixed, half
 //! random), and never less than what the service asked for with
-//! `Retry-After` (itself capped at [`RETRY_AFTER_CAP`]).
+//! `Retry-After` (which the caller caps at `http.max_service_wait`, see
+//! [`crate::service_wait`]).
 
 use std::time::Duration;
 
 pub const FIRST: Duration = Duration::from_millis(500);
 pub const CAP: Duration = Duration::from_secs(60);
-/// The longest `Retry-After` obeyed.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
 /// The wait after the `failures`-th failure in a row (1 for the first);
 /// `random` is drawn uniformly from `[0, 1)` by the caller.
@@ -19,7 +18,7 @@ pub fn delay(failures: u32, asked: Option<Duration>, random: f64) -> Duration {
     let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
     let jittered = half + half.mul_f64(random);
     match asked {
-        Some(asked) => jittered.max(asked.min(RETRY_AFTER_CAP)),
+        Some(asked) => jittered.max(asked),
         None => jittered,
     }
 }
@@ -47,9 +46,10 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_obeyed_up_to_ten_minutes() {
+    fn retry_after_is_obeyed() {
         assert_eq!(delay(1, Some(Duration::from_secs(7)), 0.0), Duration::from_secs(7));
-        assert_eq!(delay(1, Some(Duration::from_secs(86_400)), 0.0), RETRY_AFTER_CAP);
+        // capped by the caller (http.max_service_wait), not here
+        assert_eq!(delay(1, Some(Duration::from_secs(900)), 0.0), Duration::from_secs(900));
         // a Retry-After shorter than the back-off does not shorten it
         assert_eq!(delay(8, Some(Duration::ZERO), 1.0), CAP);
     }

@@ -11,6 +11,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::filter::{EventTypeFilter, RubyFlags};
 use crate::options::{type_name, Options};
+use crate::push::options::PushOptions;
 use crate::secret::Secret;
 use crate::source::json::JsonSource;
 use crate::source::Kind;
@@ -26,6 +27,8 @@ pub const DEFAULT_MAX_REMEMBERED_IDS: u64 = 1_000_000;
 pub const DEFAULT_MAX_REMEMBERED_SKIPPED: u64 = 10_000;
 /// Ruby's `JSON.parse` default `max_nesting`.
 pub const DEFAULT_MAX_NESTING: u64 = 100;
+/// The longest wait a service can impose, in seconds.
+pub const DEFAULT_MAX_SERVICE_WAIT: u64 = 600;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -38,6 +41,10 @@ pub struct Config {
     /// The generic JSON source (`http.source` `{:type => :json, …}`); then
     /// `source` is `None` and `url` is the events URL itself.
     pub json: Option<std::sync::Arc<JsonSource>>,
+    /// The push receiver (`http.source` `{:type => :push, …}`): events are
+    /// received, not polled; then `source` and `json` are `None` and `url`
+    /// is not used.
+    pub push: Option<std::sync::Arc<PushOptions>>,
     pub auth: Auth,
     pub page_size: u32,
     pub poll_interval: Duration,
@@ -89,6 +96,9 @@ pub struct Limits {
     /// The largest `limit` asked for when a service without a working
     /// `marker` serves full pages of one timestamp (`http.max_page_size`).
     pub max_page_size: u32,
+    /// The longest wait a service can impose (`Retry-After`, a rate
+    /// limit's reset, a poll interval header): `http.max_service_wait`.
+    pub max_service_wait: Duration,
 }
 
 impl Default for Limits {
@@ -101,6 +111,7 @@ impl Default for Limits {
             max_remembered_skipped: DEFAULT_MAX_REMEMBERED_SKIPPED as usize,
             max_nesting: DEFAULT_MAX_NESTING as usize,
             max_page_size: MAX_PAGE_SIZE,
+            max_service_wait: Duration::from_secs(DEFAULT_MAX_SERVICE_WAIT),
         }
     }
 }
@@ -246,6 +257,7 @@ const KEYS: &[&str] = &[
     "max_remembered_skipped",
     "max_nesting",
     "max_page_size",
+    "max_service_wait",
     "record",
 ];
 
@@ -272,10 +284,14 @@ impl Config {
     pub fn from_value(value: &Value) -> Result<Config> {
         let o = Options::new("http", value, KEYS)?;
         let url = o.url("url")?;
-        let (source, json) = match o.get("source") {
-            Some(v) if is_json_source(v) => (None, Some(std::sync::Arc::new(JsonSource::from_options(v)?))),
-            Some(v) => (Some(parse_source(v)?), None),
-            None => (None, None),
+        let (source, json, push) = match o.get("source") {
+            Some(v) if is_json_source(v) => (None, Some(std::sync::Arc::new(JsonSource::from_options(v)?)), None),
+            Some(v) if is_push_source(v) => {
+                let options = if v.is_object() { v.clone() } else { serde_json::json!({"type": "push"}) };
+                (None, None, Some(std::sync::Arc::new(PushOptions::from_options(&options)?)))
+            }
+            Some(v) => (Some(parse_source(v)?), None, None),
+            None => (None, None, None),
         };
         if json.is_some() && url.is_none() {
             return Err(Error::config("http.url", "is required with http.source json (the events URL itself)"));
@@ -284,7 +300,7 @@ impl Config {
             None => Auth::None,
             Some(v) => parse_auth(v)?,
         };
-        if url.is_none() && !matches!(auth, Auth::Keystone(_)) {
+        if url.is_none() && push.is_none() && !matches!(auth, Auth::Keystone(_)) {
             return Err(Error::config(
                 "http.url",
                 "is required unless http.auth is Keystone (which finds it in the catalog)",
@@ -362,6 +378,7 @@ impl Config {
             url,
             source,
             json,
+            push,
             auth,
             page_size,
             poll_interval: o.seconds("poll_interval", 1.0, true)?,
@@ -383,6 +400,7 @@ impl Config {
                     as usize,
                 max_nesting: o.count("max_nesting", DEFAULT_MAX_NESTING, 1, 10_000)? as usize,
                 max_page_size,
+                max_service_wait: o.seconds("max_service_wait", DEFAULT_MAX_SERVICE_WAIT as f64, false)?,
             },
         })
     }
@@ -391,6 +409,11 @@ impl Config {
 /// Whether `http.source` is `{:type => :json, …}`.
 fn is_json_source(value: &Value) -> bool {
     value.get("type").and_then(Value::as_str) == Some("json")
+}
+
+/// `:push`, or `{:type => :push, …}`.
+fn is_push_source(value: &Value) -> bool {
+    value.as_str() == Some("push") || value.get("type").and_then(Value::as_str) == Some("push")
 }
 
 /// `http.source`: a name (`:panko`, `:ceilometer`) or `{:type => name}`.
@@ -426,6 +449,7 @@ fn parse_source(value: &Value) -> Result<Kind> {
     Kind::named(name).ok_or_else(|| {
         let mut known: Vec<String> = Kind::ALL.iter().map(|k| format!(":{}", k.name())).collect();
         known.push(":json".into());
+        known.push(":push".into());
         Error::config(key, format!("unknown source {name:?} (known: {})", known.join(", ")))
     })
 }
@@ -612,6 +636,11 @@ mod tests {
         assert!(err(json!({"url": "http://x", "max_clock_skew": -1})).contains("http.max_clock_skew"));
         assert!(err(json!({"url": "http://x", "max_nesting": 0})).contains("http.max_nesting"));
         assert!(err(json!({"url": "http://x", "max_page_size": 0})).contains("http.max_page_size"));
+        for bad in [json!(0), json!(-1), json!("600")] {
+            assert!(err(json!({"url": "http://x", "max_service_wait": bad})).contains("http.max_service_wait"));
+        }
+        let c = Config::from_value(&json!({"url": "http://x", "max_service_wait": 30})).unwrap();
+        assert_eq!(c.limits.max_service_wait, Duration::from_secs(30));
         assert!(err(json!({"url": "http://x", "max_page_size": 2_000_000})).contains("http.max_page_size"));
         let e = err(json!({"url": "http://x", "page_size": 500, "max_page_size": 400}));
         assert!(e.contains("http.max_page_size") && e.contains("500"), "{e}");
@@ -742,7 +771,10 @@ mod tests {
         );
         assert!(err(json!({"url": "http://x", "source": "json"}))
             .contains("http.source: the json source needs its options"));
-        assert!(bogus.contains("(known: :panko, :ceilometer, :json)"), "{bogus}");
+        assert!(bogus.contains("(known: :panko, :ceilometer, :json, :push)"), "{bogus}");
+        let push = Config::from_value(&json!({"source": {"type": "push", "listen": "127.0.0.1:0"}})).unwrap();
+        assert!(push.push.is_some() && push.url.is_none() && push.source.is_none());
+        assert!(err(json!({"source": "push"})).contains("http.source.allow_anonymous"));
         assert!(err(json!({"url": "http://x", "source": {"type": "panko", "url": "y"}})).contains("http.source.url"));
         assert!(err(json!({"url": "http://x", "source": {}})).contains("http.source.type: is required"));
         assert!(err(json!({"url": "http://x", "source": 3})).contains("http.source: must be"));

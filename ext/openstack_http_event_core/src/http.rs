@@ -217,6 +217,8 @@ async fn finish(url: Url, client: Client, request: reqwest::Request, s: Caps) ->
         limit: cap,
         message: format!("{what}; the request was abandoned (raise http.max_response_bytes, or lower http.page_size)"),
     };
+    // a gzip body is decoded as it is read: its Content-Length (the
+    // compressed size) is not known here, and the cap counts decoded bytes
     if let Some(length) = response.content_length().filter(|n| *n > cap) {
         return Err(too_long(format!("Content-Length is {length} bytes")));
     }
@@ -408,6 +410,56 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
         h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    /// A real HTTP server on 127.0.0.1 that answers one request with
+    /// `body`, gzip-encoded, its Content-Length the compressed size.
+    fn serve_gzip(body: Vec<u8>) -> Url {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&body).unwrap();
+        let gzip = encoder.finish().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/events", listener.local_addr().unwrap())).unwrap();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            let request = crate::testing::read_request_head(&mut stream);
+            let asked_gzip = String::from_utf8_lossy(&request).to_ascii_lowercase().contains("accept-encoding: gzip");
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nX-Asked-Gzip: \
+                 {asked_gzip}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                gzip.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&gzip);
+        });
+        url
+    }
+
+    fn fetch(url: Url, max_response_bytes: u64) -> Result<Reply> {
+        let config =
+            Config::from_value(&serde_json::json!({"url": url.as_str(), "max_response_bytes": max_response_bytes}))
+                .unwrap();
+        let mut http = Http::new(&config).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async { http.get(url, &[]).unwrap().await })
+    }
+
+    #[test]
+    fn gzip_bodies_are_asked_for_and_decoded() {
+        let body = format!("[{}]", r#"{"message_id":"a"},"#.repeat(100).trim_end_matches(','));
+        let reply = fetch(serve_gzip(body.clone().into_bytes()), 64 * 1024).unwrap();
+        assert_eq!(reply.headers.get("x-asked-gzip").unwrap(), "true");
+        assert_eq!(String::from_utf8(reply.body).unwrap(), body);
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_held_to_max_response_bytes_decoded() {
+        // 1 KiB compressed, 16 MiB decoded
+        let error = fetch(serve_gzip(vec![b' '; 16 << 20]), 64 * 1024).err().unwrap();
+        let Error::TooLarge { option, limit, message, .. } = &error else { panic!("{error}") };
+        assert_eq!((*option, *limit), ("http.max_response_bytes", 64 * 1024));
+        assert!(message.contains("grew past 65536 bytes"), "{message}");
     }
 
     #[test]

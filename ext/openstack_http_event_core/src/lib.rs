@@ -14,7 +14,9 @@ pub mod cassette;
 pub mod clock;
 pub mod config;
 pub mod cursor;
+pub mod engine;
 pub mod error;
+pub mod etag;
 pub mod event;
 pub mod filter;
 pub mod http;
@@ -22,13 +24,18 @@ pub mod json;
 pub mod monitor;
 pub mod options;
 pub mod paging;
+pub mod politeness;
 pub mod push;
+pub mod rate_limit;
 pub mod runtime;
 pub mod scrub;
 pub mod secret;
+pub mod service_wait;
 pub mod shared;
 pub mod source;
 pub mod spool;
+#[cfg(test)]
+mod testing;
 pub mod timestamp;
 
 /// Keystone moved under [`auth`]; the old path still works.

@@ -20,9 +20,11 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Page};
 use crate::http::{self, Http, Reply};
 use crate::paging::{Notice, Paging, Summary};
+use crate::politeness::{Heard, Politeness};
+use crate::service_wait::Asked;
 pub use crate::shared::{Level, Shared, Stats};
 use crate::source::{Kind, Query, Response, Source};
-use crate::{backoff, clock, timestamp};
+use crate::{backoff, clock, rate_limit, timestamp};
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
 /// The longest error message (which quotes the service) put in a log line.
@@ -43,25 +45,56 @@ struct Session {
 
 /// What an events request came to, short of a failure.
 enum Answer {
-    /// A page, with the service's clock when it answered.
-    Page(Page, NaiveDateTime),
+    /// A page, with the service's clock when it answered and what its
+    /// headers say of the requests to come (a `304 Not Modified` to a
+    /// conditional request is an empty page).
+    Page(Page, NaiveDateTime, Box<Heard>),
     /// 401/403, with the service's message.
     Unauthorized(String),
 }
 
 /// Awaits a request and reads its answer: a page, a refusal, or an error
-/// (status, transport, a body that is not a page).
+/// (status, transport, a body that is not a page). `conditional`: the
+/// request carried `If-None-Match`.
 async fn request_page(
     request: impl std::future::Future<Output = Result<Reply>>,
     shown: String,
     asked: (Url, Query),
     source: Arc<dyn Source>,
     max_nesting: usize,
+    conditional: bool,
 ) -> Result<Answer> {
     let reply = request.await?;
     let status = reply.status.as_u16();
+    let now = clock::service_now(&reply.headers);
+    // a spent rate limit refuses with 403 or 429: retried after its reset,
+    // not taken for refused credentials
+    if status == 403 || status == 429 {
+        if let Some(spent) = rate_limit::exhausted(&reply.headers, now) {
+            return Err(Error::Status {
+                url: shown,
+                status,
+                message: format!("rate limit exceeded ({}: 0): {}", spent.header, http::error_message(&reply.body)),
+                retry_after: spent.reset_in.or_else(|| http::retry_after(&reply.headers)),
+            });
+        }
+    }
     if status == 401 || status == 403 {
         return Ok(Answer::Unauthorized(http::error_message(&reply.body)));
+    }
+    if status == 304 {
+        if !conditional {
+            return Err(Error::Status {
+                url: shown,
+                status,
+                message: "304 Not Modified to a request without If-None-Match".into(),
+                retry_after: None,
+            });
+        }
+        let (url, query) = asked;
+        let heard =
+            Box::new(Heard { url, first: query.marker.is_none(), not_modified: true, headers: reply.headers, now });
+        return Ok(Answer::Page(Page::default(), now, heard));
     }
     if !reply.status.is_success() {
         return Err(Error::Status {
@@ -71,13 +104,12 @@ async fn request_page(
             retry_after: http::retry_after(&reply.headers),
         });
     }
-    let now = clock::service_now(&reply.headers);
     let (url, query) = asked;
     let response = Response { url: &url, query: &query, headers: &reply.headers, body: &reply.body };
-    source
-        .read(&response, max_nesting)
-        .map(|page| Answer::Page(page, now))
-        .map_err(|message| Error::Parse { url: shown, message })
+    let page = source.read(&response, max_nesting).map_err(|message| Error::Parse { url: shown, message })?;
+    let heard =
+        Box::new(Heard { url, first: query.marker.is_none(), not_modified: false, headers: reply.headers, now });
+    Ok(Answer::Page(page, now, heard))
 }
 
 /// The next page of a drain, requested ahead.
@@ -109,6 +141,8 @@ pub struct Monitor {
     /// Whether the warning that a non-admin token reads only its own
     /// project was logged.
     warned_own_project: bool,
+    /// `ETag`, rate limit, poll interval header, capped service waits.
+    politeness: Politeness,
 }
 
 impl Drop for Monitor {
@@ -157,6 +191,7 @@ impl Monitor {
             shared.scrubber.add(&secret);
         }
         shared.lock_stats().cursor = cursor.position().map(timestamp::format);
+        let politeness = Politeness::new(&config);
         Ok(Monitor {
             config,
             source,
@@ -172,6 +207,7 @@ impl Monitor {
             pid: std::process::id(),
             shared,
             warned_own_project: false,
+            politeness,
         })
     }
 
@@ -228,7 +264,8 @@ impl Monitor {
     }
 
     async fn poll(&mut self) -> Result<Vec<Event>> {
-        if let Some(at) = self.not_before {
+        // politeness: a spent rate limit (even one `check` met) holds polls too
+        if let Some(at) = self.not_before.max(self.politeness.paused()) {
             tokio::time::sleep_until(at).await;
         }
         let started = Instant::now();
@@ -242,13 +279,21 @@ impl Monitor {
                     let events = self.admit(page, now, &query);
                     self.caught_up = self.paging.caught_up();
                     self.not_before = if self.paging.draining() {
-                        let next = self
-                            .paging
-                            .next_query(self.cursor.floor(), self.all_tenants().unwrap_or(query.all_tenants));
-                        self.start_prefetch(next);
-                        None
+                        // politeness: an ETag covers a whole drain only; no
+                        // prefetch while a spent rate limit pauses requests
+                        self.politeness.drain_went_on();
+                        match self.politeness.paused() {
+                            Some(until) => Some(until),
+                            None => {
+                                let next = self
+                                    .paging
+                                    .next_query(self.cursor.floor(), self.all_tenants().unwrap_or(query.all_tenants));
+                                self.start_prefetch(next);
+                                None
+                            }
+                        }
                     } else {
-                        Some(started + self.config.poll_interval)
+                        Some(self.politeness.next_poll(started, self.config.poll_interval))
                     };
                     return Ok(events);
                 }
@@ -422,6 +467,7 @@ impl Monitor {
 
     fn backoff(&mut self, asked: Option<Duration>) -> Duration {
         self.failures = self.failures.saturating_add(1);
+        let asked = asked.map(|a| self.politeness.service_wait(Asked::RetryAfter, a, &self.shared));
         backoff::delay(self.failures, asked, rand::thread_rng().gen::<f64>())
     }
 
@@ -502,7 +548,10 @@ impl Monitor {
         if let Some(prefetch) = self.prefetch.take() {
             if prefetch.query == *query {
                 match prefetch.task.await {
-                    Ok(Ok(Answer::Page(page, now))) => return Ok((page, now)),
+                    Ok(Ok(Answer::Page(page, now, heard))) => {
+                        self.politeness.heard(&heard, &self.shared);
+                        return Ok((page, now));
+                    }
                     // a failure counts and backs off like any other
                     Ok(Err(error)) => return Err(error),
                     Ok(Ok(Answer::Unauthorized(_))) => {
@@ -522,10 +571,15 @@ impl Monitor {
             // the session's roles decide all_tenants
             let query = &Query { all_tenants: self.all_tenants()?, ..query.clone() };
             let (request, shown, renewable, url) = self.start_request(query)?;
+            let conditional = self.politeness.if_none_match(&url).is_some();
             let source = Arc::clone(&self.source);
             let asked = (url, query.clone());
-            match request_page(request, shown.clone(), asked, source, self.config.limits.max_nesting).await? {
-                Answer::Page(page, now) => return Ok((page, now)),
+            let nesting = self.config.limits.max_nesting;
+            match request_page(request, shown.clone(), asked, source, nesting, conditional).await? {
+                Answer::Page(page, now, heard) => {
+                    self.politeness.heard(&heard, &self.shared);
+                    return Ok((page, now));
+                }
                 Answer::Unauthorized(_) if renewable && !renewed && !fresh_token => {
                     // expired or revoked: authenticate once more and retry
                     self.shared.log(Level::Info, format!("{shown} refused the token; authenticating again"));
@@ -564,8 +618,10 @@ impl Monitor {
         self.shared.log(Level::Info, format!("{} {shown}: {}", asked.method, query.describe()));
         self.shared.lock_stats().requests += 1;
         let renewable = session.credentials.renewable;
+        // the source's own headers; a conditional request (http.source.etag) adds If-None-Match
         let mut headers = session.credentials.headers.clone();
         headers.extend(asked.headers);
+        headers.extend(self.politeness.if_none_match(&url));
         let request = self.http.send(asked.method, url.clone(), &headers, asked.body)?;
         Ok((request, shown, renewable, url))
     }
@@ -579,9 +635,11 @@ impl Monitor {
             return;
         }
         if let Ok((request, shown, _, url)) = self.start_request(&query) {
+            let conditional = self.politeness.if_none_match(&url).is_some();
             let source = Arc::clone(&self.source);
             let asked = (url, query.clone());
-            let task = tokio::spawn(request_page(request, shown, asked, source, self.config.limits.max_nesting));
+            let nesting = self.config.limits.max_nesting;
+            let task = tokio::spawn(request_page(request, shown, asked, source, nesting, conditional));
             self.prefetch = Some(Prefetch { query, task });
         }
     }
@@ -688,7 +746,7 @@ fn clip_at(text: &str, chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::TcpListener;
 
     /// A real HTTP server on 127.0.0.1 that answers each request with the
@@ -700,14 +758,7 @@ mod tests {
             let mut bodies = bodies.into_iter();
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
-                let mut request = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                    }
-                }
+                crate::testing::read_request_head(&mut stream);
                 let body = bodies.next().unwrap_or_else(|| "[]".into());
                 let _ = write!(
                     stream,
@@ -717,6 +768,45 @@ mod tests {
             }
         });
         url
+    }
+
+    /// A real HTTP server on 127.0.0.1 that answers each request with the
+    /// next whole response (status line and headers, no body).
+    fn serve_heads(heads: Vec<&'static str>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (stream, head) in listener.incoming().zip(heads) {
+                let Ok(mut stream) = stream else { break };
+                crate::testing::read_request_head(&mut stream);
+                let _ = write!(stream, "{head}Connection: close\r\n\r\n");
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_403_with_a_spent_rate_limit_is_retried_a_plain_403_refuses_the_credentials() {
+        let spent = "HTTP/1.1 403 Forbidden\r\nX-RateLimit-Remaining: 0\r\nRetry-After: 0\r\nContent-Length: 0\r\n";
+        let refused = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n";
+        let mut m = monitor(&serve_heads(vec![spent, refused]));
+        let shared = m.shared();
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0, "retried, no error raised");
+        let last = shared.stats().last_error.unwrap();
+        assert!(last.contains("HTTP 403: rate limit exceeded (X-RateLimit-Remaining: 0)"), "{last}");
+        m.not_before = None;
+        let error = block_on(m.next_batch()).unwrap_err();
+        assert!(matches!(error, Error::Authentication { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_304_to_a_request_without_if_none_match_is_a_retried_error() {
+        let mut m = monitor(&serve_heads(vec!["HTTP/1.1 304 Not Modified\r\n"]));
+        let shared = m.shared();
+        assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
+        let last = shared.stats().last_error.unwrap();
+        assert!(last.contains("HTTP 304: 304 Not Modified to a request without If-None-Match"), "{last}");
+        assert_eq!(shared.stats().errors, 1);
     }
 
     fn monitor(url: &str) -> Monitor {

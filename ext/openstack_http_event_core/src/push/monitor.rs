@@ -25,15 +25,20 @@ pub struct PushMonitor {
     server_config: ServerConfig,
     max_nesting: usize,
     shared: Arc<Shared>,
-    running: Option<Running>,
+    /// Opened by the first `start`, kept across stops (it holds the lock).
+    spool: Option<Arc<Spool>>,
+    server: Option<Listening>,
     /// Positions of the events handed out and not yet acknowledged, oldest
     /// first.
     handed: VecDeque<Position>,
+    caught_up: bool,
 }
 
-struct Running {
-    spool: Arc<Spool>,
-    server: Server,
+/// A bound server, closed by a task once the monitor is stopped — so
+/// `stop` from any thread frees the port, whoever holds the monitor.
+struct Listening {
+    addr: std::net::SocketAddr,
+    closer: tokio::task::JoinHandle<()>,
     counts: Arc<Counts>,
 }
 
@@ -58,51 +63,103 @@ impl PushMonitor {
             request_timeout: options.request_timeout,
             max_connections: options.max_connections,
         };
-        Ok(PushMonitor { options, server_config, max_nesting, shared, running: None, handed: VecDeque::new() })
+        Ok(PushMonitor {
+            options,
+            server_config,
+            max_nesting,
+            shared,
+            spool: None,
+            server: None,
+            handed: VecDeque::new(),
+            caught_up: false,
+        })
     }
 
-    /// The address listened on, once started.
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// The address listened on, while listening.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        self.running.as_ref().map(|r| r.server.local_addr())
+        self.server.as_ref().filter(|s| !s.closer.is_finished()).map(|s| s.addr)
     }
 
-    /// Opens the spool and binds the port (on the current runtime).
-    pub fn start(&mut self) -> Result<()> {
-        if self.running.is_some() {
-            return Ok(());
+    fn spool_dir(&self) -> Result<std::path::PathBuf> {
+        match &self.options.spool_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => spool::default_dir(self.options.listen.port()).map_err(|e| spool_error(&e)),
         }
-        let dir = match &self.options.spool_dir {
-            Some(dir) => dir.clone(),
-            None => spool::default_dir(self.options.listen.port()).map_err(|e| spool_error(&e))?,
-        };
-        let spool_options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-        let spool = Arc::new(Spool::open(&dir, spool_options).map_err(|e| spool_error(&e))?);
+    }
+
+    fn open_spool(&mut self) -> Result<Arc<Spool>> {
+        if let Some(spool) = &self.spool {
+            return Ok(Arc::clone(spool));
+        }
+        let dir = self.spool_dir()?;
+        let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
+        let spool = Arc::new(Spool::open(&dir, options).map_err(|e| spool_error(&e))?);
         for notice in spool.take_notices() {
             self.shared.log_message(Level::Error, notice.to_string());
         }
+        self.spool = Some(Arc::clone(&spool));
+        Ok(spool)
+    }
+
+    /// Opens the spool and binds the port, on the shared runtime; again
+    /// after a stop. Closed by [`Shared::stop`].
+    pub fn start(&mut self) -> Result<()> {
+        if self.local_addr().is_some() {
+            return Ok(());
+        }
+        let spool = self.open_spool()?;
+        let runtime = crate::runtime::shared()
+            .map_err(|e| Error::Connection { url: "push receiver".into(), message: e.to_string() })?;
+        let _context = runtime.enter();
         let receiver =
             Receiver::new(Arc::clone(&spool), self.options.formats.clone(), self.max_nesting, Arc::clone(&self.shared));
         let counts = receiver.counts();
         let server = Server::start(self.server_config.clone(), Arc::new(receiver))?;
+        let addr = server.local_addr();
+        let shared = Arc::clone(&self.shared);
+        let closer = runtime.spawn(async move {
+            shared.stopped().await;
+            server.stop().await;
+        });
         let scheme = if self.server_config.tls.is_some() { "https" } else { "http" };
         self.shared.log_message(
             Level::Info,
             format!(
-                "receiving pushed events on {scheme}://{}{}, spool {}",
-                server.local_addr(),
+                "receiving pushed events on {scheme}://{addr}{}, spool {}",
                 self.options.path,
-                dir.display()
+                spool.dir().display()
             ),
         );
         if self.options.allow_anonymous && self.options.gate.is_open() {
             self.shared.log_message(
                 Level::Warn,
-                format!("anyone who reaches {} may push events (http.source.allow_anonymous)", server.local_addr()),
+                format!("anyone who reaches {addr} may push events (http.source.allow_anonymous)"),
             );
         }
         self.handed.clear();
-        self.running = Some(Running { spool, server, counts });
+        self.server = Some(Listening { addr, closer, counts });
         Ok(())
+    }
+
+    /// Whether the receiver could start: the spool opens and the port can
+    /// be bound (then both are let go again unless already in use here).
+    pub fn check(&mut self) -> Result<()> {
+        if self.local_addr().is_some() {
+            return Ok(());
+        }
+        if self.spool.is_none() {
+            let dir = self.spool_dir()?;
+            let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
+            drop(Spool::open(&dir, options).map_err(|e| spool_error(&e))?);
+        }
+        std::net::TcpListener::bind(self.options.listen).map(drop).map_err(|e| Error::Connection {
+            url: format!("listen {}", self.options.listen),
+            message: format!("cannot listen: {e}"),
+        })
     }
 
     /// Waits for spooled events not yet handed out; `Ok(None)` once stopped.
@@ -111,28 +168,28 @@ impl PushMonitor {
             return Ok(None);
         }
         self.start()?;
-        let Some(running) = &self.running else { return Ok(None) };
-        let spool = Arc::clone(&running.spool);
+        let spool = self.open_spool()?;
         let mut committed = spool.subscribe();
         loop {
             committed.borrow_and_update();
             let records = spool.next_batch(BATCH).map_err(|e| spool_error(&e))?;
+            self.caught_up = records.len() < BATCH;
             if !records.is_empty() {
                 let mut events = Vec::with_capacity(records.len());
                 for r in records {
+                    self.handed.push_back(r.position);
                     match record::decode(&r.payload) {
-                        Ok(event) => {
-                            self.handed.push_back(r.position);
-                            events.push(event);
-                        }
+                        Ok(event) => events.push(event),
                         Err(reason) => {
-                            // written by another version: nothing to deliver, acknowledged with the next
+                            // written by another version: nothing to deliver
                             self.shared.log_message(
                                 Level::Error,
                                 format!("spooled event {:?} cannot be read ({reason}); dropped", r.message_id),
                             );
-                            self.handed.push_back(r.position);
-                            self.acknowledge_up_to(self.handed.len())?;
+                            if events.is_empty() {
+                                let n = self.handed.len();
+                                self.acknowledge_up_to(n)?;
+                            }
                         }
                     }
                 }
@@ -153,6 +210,11 @@ impl PushMonitor {
         }
     }
 
+    /// Whether the last wait handed out everything spooled.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up
+    }
+
     /// The first `n` events handed out were delivered.
     pub fn delivered(&mut self, n: usize) -> Result<()> {
         self.acknowledge_up_to(n)
@@ -164,30 +226,32 @@ impl PushMonitor {
             return Ok(());
         }
         let last = self.handed.drain(..n).next_back();
-        match (&self.running, last) {
-            (Some(running), Some(position)) => running.spool.acknowledge(position).map_err(|e| spool_error(&e)),
+        match (&self.spool, last) {
+            (Some(spool), Some(position)) => spool.acknowledge(position).map_err(|e| spool_error(&e)),
             _ => Ok(()),
         }
     }
 
     /// Events handed out and not delivered come first again.
     pub fn requeue(&mut self) {
-        if let Some(running) = &self.running {
-            running.spool.requeue_unacknowledged();
+        if let Some(spool) = &self.spool {
+            spool.requeue_unacknowledged();
         }
         self.handed.clear();
     }
 
-    /// Closes the port and every connection; the spool stays as it is.
+    /// Stops the monitor and waits until the port and every connection
+    /// are closed; the spool stays as it is.
     pub async fn stop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.server.stop().await;
+        self.shared.stop();
+        if let Some(listening) = self.server.take() {
+            let _ = listening.closer.await;
         }
         self.handed.clear();
     }
 
     pub fn counts(&self) -> Option<Arc<Counts>> {
-        self.running.as_ref().map(|r| Arc::clone(&r.counts))
+        self.server.as_ref().map(|s| Arc::clone(&s.counts))
     }
 }
 

@@ -69,18 +69,38 @@ async fn requeue_hands_the_undelivered_out_first_and_stop_ends_a_wait() {
     assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["y"]);
     m.delivered(1).unwrap();
 
-    let shared = Arc::clone(&m.shared);
+    let shared = m.shared();
     let waiter = tokio::spawn(async move {
         let got = m.next_batch().await;
         (m, got.map(|b| b.is_none()))
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
+    // stop from another thread, as Ruby's stop does: the wait ends and the port closes
     shared.stop();
     let (mut m, stopped) = tokio::time::timeout(Duration::from_secs(2), waiter).await.unwrap().unwrap();
     assert!(stopped.unwrap(), "a stopped wait returns None");
-    let addr = m.local_addr().unwrap();
     m.stop().await;
-    assert!(std::net::TcpListener::bind(addr).is_ok(), "the port is free after stop");
+    assert!(m.local_addr().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_frees_the_port_and_a_restart_binds_it_again_on_the_same_spool() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = monitor(dir.path());
+    m.start().unwrap();
+    let addr = m.local_addr().unwrap();
+    m.shared().stop();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::net::TcpListener::bind(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the port stays bound after stop");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    m.stop().await;
+    m.shared().resume();
+    m.start().unwrap();
+    assert_eq!(push(&m, &["after-restart"]).await, 200);
+    assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["after-restart"]);
+    m.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,5 +118,5 @@ async fn a_second_receiver_on_the_same_spool_is_refused_naming_it() {
 fn secrets_are_scrubbed_from_what_the_monitor_says() {
     let dir = tempfile::tempdir().unwrap();
     let m = monitor(dir.path());
-    assert_eq!(m.shared.scrubber.scrub("pw is push-pw-1"), "pw is [REDACTED]");
+    assert_eq!(m.shared().scrubber.scrub("pw is push-pw-1"), "pw is [REDACTED]");
 }

@@ -5,7 +5,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use magnus::{function, method, prelude::*, Error, RArray, RClass, RHash, Ruby, Value};
-use openstack_http_event_core::{timestamp, Config, Level, Monitor, Shared, Stats};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use openstack_http_event_core::engine::Engine;
+use openstack_http_event_core::{timestamp, Config, Level, Shared, Stats};
 
 use crate::convert;
 use crate::delivery::Inbox;
@@ -18,11 +21,14 @@ pub struct Native {
     shared: Arc<Shared>,
     /// To build the monitor anew in a forked child, see [`Native::take`].
     config: Config,
+    /// Events delivered whose acknowledgement (to the push spool) waits for
+    /// the engine, taken by another call at the time.
+    unacknowledged: AtomicU64,
 }
 
 /// One core monitor and the events it fetched that Ruby has not had yet.
 struct Inner {
-    monitor: Monitor,
+    monitor: Engine,
     inbox: Inbox,
 }
 
@@ -60,10 +66,11 @@ impl Native {
     fn new(ruby: &Ruby, options: Value) -> Result<Self, Error> {
         let json = convert::to_json(ruby, options, "http")?;
         let config = Config::from_value(&json).map_err(|e| errors::from_core(ruby, e))?;
-        let monitor = Monitor::new(config.clone()).map_err(|e| errors::from_core(ruby, e))?;
+        let monitor = Engine::new(config.clone()).map_err(|e| errors::from_core(ruby, e))?;
         let shared = monitor.shared();
         let inner = Box::new(Inner { monitor, inbox: Inbox::default() });
-        Ok(Native { slot: Mutex::new(Slot { inner: Some(inner), taken_by: 0 }), shared, config })
+        let slot = Mutex::new(Slot { inner: Some(inner), taken_by: 0 });
+        Ok(Native { slot, shared, config, unacknowledged: AtomicU64::new(0) })
     }
 
     fn lock_slot(&self) -> MutexGuard<'_, Slot> {
@@ -84,7 +91,7 @@ impl Native {
         if slot.taken_by == pid {
             return Err(errors::busy(ruby));
         }
-        let mut monitor = Monitor::with_shared(self.config.clone(), Arc::clone(&self.shared))
+        let mut monitor = Engine::with_shared(self.config.clone(), Arc::clone(&self.shared))
             .map_err(|e| errors::from_core(ruby, e))?;
         let cursor = self.shared.stats().cursor;
         if let Some(at) = cursor.as_deref().and_then(timestamp::parse) {
@@ -125,6 +132,7 @@ impl Native {
             return Ok(false);
         }
         let mut taken = rb_self.take(ruby)?;
+        rb_self.acknowledge(ruby, taken.get())?;
         let inner = taken.get();
         if inner.inbox.is_empty() {
             if !pending.is_empty() {
@@ -142,8 +150,40 @@ impl Native {
 
     /// Counts `n` events as delivered: the block they were yielded to
     /// returned.
-    fn delivered(&self, n: u64) {
-        self.shared.count_delivered(n);
+    /// A push receiver's spool lets go of them too (fsynced, without the
+    /// GVL); if another call holds the engine, the next call does it.
+    fn delivered(ruby: &Ruby, rb_self: &Self, n: u64) -> Result<(), Error> {
+        rb_self.shared.count_delivered(n);
+        rb_self.unacknowledged.fetch_add(n, Ordering::SeqCst);
+        let inner = rb_self.lock_slot().inner.take();
+        if let Some(inner) = inner {
+            let mut taken = Taken { native: rb_self, inner: Some(inner) };
+            rb_self.acknowledge(ruby, taken.get())?;
+        }
+        Ok(())
+    }
+
+    /// Hands the engine the deliveries it has not been told of.
+    fn acknowledge(&self, ruby: &Ruby, inner: &mut Inner) -> Result<(), Error> {
+        let n = self.unacknowledged.swap(0, Ordering::SeqCst);
+        if n == 0 || !inner.monitor.acknowledges() {
+            return Ok(());
+        }
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        match Self::run(ruby, async { inner.monitor.acknowledge(n) })? {
+            Ok(()) => Ok(()),
+            Err(e) => Err(errors::from_core(ruby, e)),
+        }
+    }
+
+    /// `start`: a push receiver binds its port (and opens its spool) now;
+    /// polling needs nothing.
+    fn start(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        if rb_self.config.push.is_none() {
+            return Ok(());
+        }
+        let mut taken = rb_self.take(ruby)?;
+        taken.get().monitor.start().map_err(|e| errors::from_core(ruby, e))
     }
 
     /// Authenticates, finds the service and asks it for one event. Returns
@@ -253,6 +293,7 @@ pub fn init(ruby: &Ruby, outer: RClass) -> Result<(), Error> {
     class.define_singleton_method("new", function!(Native::new, 1))?;
     class.define_method("fill", method!(Native::fill, 3))?;
     class.define_method("delivered", method!(Native::delivered, 1))?;
+    class.define_method("start", method!(Native::start, 0))?;
     class.define_method("check", method!(Native::check, 0))?;
     class.define_method("start_from", method!(Native::start_from, 1))?;
     class.define_method("stop", method!(Native::stop, 0))?;

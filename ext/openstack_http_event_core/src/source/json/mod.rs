@@ -51,6 +51,11 @@ pub struct JsonSource {
     paging: JsonPaging,
     request: RequestTemplate,
     cursor: JsonCursor,
+    /// Conditional requests with the first answer's `ETag` (`etag`).
+    etag: bool,
+    /// A header by which the service asks for a longer poll interval
+    /// (`poll_interval_header`).
+    poll_interval_header: Option<reqwest::header::HeaderName>,
 }
 
 const KEYS: &[&str] = &[
@@ -66,6 +71,8 @@ const KEYS: &[&str] = &[
     "headers",
     "body",
     "cursor",
+    "etag",
+    "poll_interval_header",
 ];
 const FIELD_KEYS: &[&str] = &["message_id", "event_type", "timestamp", "payload"];
 const PAGING_KEYS: &[&str] = &["type", "param", "field", "pointer", "start"];
@@ -167,8 +174,33 @@ impl JsonSource {
                 "does not apply to NDJSON records (no body to point into)",
             ));
         }
+        let etag = match o.get("etag") {
+            None | Some(Opt::Null) => false,
+            Some(Opt::Bool(b)) => *b,
+            Some(other) => {
+                return Err(Error::config(
+                    "http.source.etag",
+                    format!("must be true or false, got {}", opt_kind(other)),
+                ))
+            }
+        };
+        let poll_interval_header = match string(&o, "poll_interval_header")? {
+            None => None,
+            Some(name) => Some(header_name("http.source.poll_interval_header", &name)?),
+        };
         check_placeholders(&uses, &paging)?;
-        Ok(JsonSource { records, mapping, params, since_format, paging, request, cursor })
+        Ok(JsonSource { records, mapping, params, since_format, paging, request, cursor, etag, poll_interval_header })
+    }
+
+    /// Whether requests are conditional (`http.source.etag`).
+    pub fn etag(&self) -> bool {
+        self.etag
+    }
+
+    /// The header that may ask for a longer poll interval
+    /// (`http.source.poll_interval_header`).
+    pub fn poll_interval_header(&self) -> Option<&reqwest::header::HeaderName> {
+        self.poll_interval_header.as_ref()
     }
 
     /// The position a request sends (marker, page, offset), if any.
@@ -512,6 +544,12 @@ fn string(o: &Hash<'_>, key: &str) -> Result<Option<String>> {
         Some(Opt::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(Error::config(format!("{}.{key}", o.path), must_be_string(other))),
     }
+}
+
+/// A response header's name, as HTTP spells one (a token).
+fn header_name(key: &str, name: &str) -> Result<reqwest::header::HeaderName> {
+    reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| Error::config(key, format!("{name:?} is not a header name")))
 }
 
 fn pointer(key: &str, text: &str) -> Result<Pointer> {

@@ -329,3 +329,23 @@ fn a_post_follows_next_links_with_the_same_body() {
     assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://svc/search?after=x"));
     assert_eq!(r.body.as_deref(), Some(&b"size=3"[..]));
 }
+
+#[test]
+fn etag_and_poll_interval_header_options() {
+    let src = source(basic());
+    assert!(!src.etag() && src.poll_interval_header().is_none(), "off by default");
+    let mut o = basic();
+    o["etag"] = json!(true);
+    o["poll_interval_header"] = json!("X-Poll-Interval");
+    let src = source(o);
+    assert!(src.etag());
+    assert_eq!(src.poll_interval_header().map(|h| h.as_str()), Some("x-poll-interval"));
+    let mut o = basic();
+    o["etag"] = json!("yes");
+    assert!(error(o).contains("http.source.etag: must be true or false"));
+    for bad in [json!("X Poll"), json!("X-Poll:"), json!(""), json!(60)] {
+        let mut o = basic();
+        o["poll_interval_header"] = bad.clone();
+        assert!(error(o).contains("http.source.poll_interval_header"), "{bad}");
+    }
+}

@@ -1,0 +1,97 @@
+//! What the binding drives: the polling engine ([`Monitor`]) for the
+//! sources that are asked, or the push receiver ([`PushMonitor`]) for the
+//! one that is sent to — the same calls either way.
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::event::Event;
+use crate::monitor::Monitor;
+use crate::push::monitor::PushMonitor;
+use crate::shared::Shared;
+
+pub enum Engine {
+    Poll(Box<Monitor>),
+    Push(Box<PushMonitor>),
+}
+
+impl Engine {
+    /// The engine `config` asks for, reporting through `shared`.
+    pub fn with_shared(config: Config, shared: Arc<Shared>) -> Result<Engine> {
+        match config.push.clone() {
+            Some(push) => {
+                let options = (*push).clone();
+                let header_bytes = usize::try_from(config.limits.max_header_bytes).unwrap_or(usize::MAX);
+                let nesting = config.limits.max_nesting;
+                Ok(Engine::Push(Box::new(PushMonitor::new(options, header_bytes, nesting, shared)?)))
+            }
+            None => Ok(Engine::Poll(Box::new(Monitor::with_shared(config, shared)?))),
+        }
+    }
+
+    pub fn new(config: Config) -> Result<Engine> {
+        Self::with_shared(config, Arc::new(Shared::new()))
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        match self {
+            Engine::Poll(m) => m.shared(),
+            Engine::Push(m) => m.shared(),
+        }
+    }
+
+    /// Ready to take events: the push receiver binds its port here; the
+    /// polling engine needs nothing.
+    pub fn start(&mut self) -> Result<()> {
+        match self {
+            Engine::Poll(_) => Ok(()),
+            Engine::Push(m) => m.start(),
+        }
+    }
+
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<Event>>> {
+        match self {
+            Engine::Poll(m) => m.next_batch().await,
+            Engine::Push(m) => m.next_batch().await,
+        }
+    }
+
+    pub async fn check(&mut self) -> Result<()> {
+        match self {
+            Engine::Poll(m) => m.check().await,
+            Engine::Push(m) => m.check(),
+        }
+    }
+
+    /// Where polling starts; pushed events come when they are sent.
+    pub fn start_from(&mut self, since: NaiveDateTime) {
+        if let Engine::Poll(m) = self {
+            m.start_from(since);
+        }
+    }
+
+    pub fn caught_up(&self) -> bool {
+        match self {
+            Engine::Poll(m) => m.caught_up(),
+            Engine::Push(m) => m.caught_up(),
+        }
+    }
+
+    /// Whether delivered events must be acknowledged to the engine (the
+    /// push receiver's spool); polling keeps no such state.
+    pub fn acknowledges(&self) -> bool {
+        matches!(self, Engine::Push(_))
+    }
+
+    /// The first `n` events handed out were delivered (their block
+    /// returned): the push spool lets go of them.
+    pub fn acknowledge(&mut self, n: usize) -> Result<()> {
+        match self {
+            Engine::Poll(_) => Ok(()),
+            Engine::Push(m) => m.delivered(n),
+        }
+    }
+}

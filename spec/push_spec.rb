@@ -1,0 +1,133 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "net/http"
+require "socket"
+require "tmpdir"
+
+# The push receiver (:source => {:type => :push, ...}): events POSTed the
+# way Ceilometer's http publisher and CloudEvents senders post them, over
+# real HTTP on loopback, spooled, delivered through each_batch.
+RSpec.describe "Push receiver" do
+  let(:io) { StringIO.new }
+  let(:password) { "push-pw-7c1e" }
+
+  around do |example|
+    Dir.mktmpdir("spool") do |dir|
+      @spool = dir
+      example.run
+    end
+  end
+
+  def receiver(**source)
+    OpenstackHTTPEventMonitor.new(
+      :logger => Logger.new(io),
+      :http   => {:source => {:type => :push, :listen => "127.0.0.1:#{@port ||= free_port}", :spool_dir => @spool,
+                              :users => {"ceilometer" => password}}.merge(source)}
+    )
+  end
+
+  def free_port
+    server = TCPServer.new("127.0.0.1", 0)
+    server.addr[1]
+  ensure
+    server&.close
+  end
+
+  def ceilometer_event(id, generated: "2026-11-26T09:00:00.000001")
+    {"message_id" => id, "event_type" => "compute.instance.create.end", "generated" => generated,
+     "traits" => [["tenant_id", 1, "t-1"], ["memory_mb", 2, 512], ["vcpus", 2, "4"], ["launched_at", 4, "2026-11-26T08:59:00"]],
+     "raw" => {}}
+  end
+
+  # POSTs `body` as Ceilometer's publisher does (Basic auth from the URL's userinfo).
+  def post(body, user: "ceilometer", pass: password, type: "application/json", query: "batch=True&timeout=5")
+    uri = URI("http://127.0.0.1:#{@port}/events?#{query}")
+    request = Net::HTTP::Post.new(uri, "Content-Type" => type)
+    request.basic_auth(user, pass) if user
+    request.body = body.is_a?(String) ? body : JSON.generate(body)
+    response = Net::HTTP.start(uri.host, uri.port, :read_timeout => 5) { |http| http.request(request) }
+    [response.code.to_i, (JSON.parse(response.body) rescue response.body)]
+  end
+
+  def receive(mon, count)
+    events = []
+    mon.each_batch do |batch|
+      events.concat(batch)
+      mon.stop if events.size >= count
+    end
+    events
+  end
+
+  def bound?(port)
+    TCPSocket.new("127.0.0.1", port).close
+    true
+  rescue Errno::ECONNREFUSED
+    false
+  end
+
+  it "binds at start, not new; takes Ceilometer's batches and single events; delivers them in ManageIQ's shape" do
+    mon = receiver
+    expect(bound?(@port)).to be(false)
+    mon.start
+    expect(bound?(@port)).to be(true)
+    expect(post([ceilometer_event("a"), ceilometer_event("b")])).to eq([200, {"accepted" => 2, "duplicates" => 0, "malformed" => 0}])
+    expect(post(ceilometer_event("c"), :query => "batch=False")[0]).to eq(200)
+    events = receive(mon, 3)
+    expect(events.map { |e| e.payload["message_id"] }).to eq(%w[a b c])
+    event = events.first
+    expect(event).to be_a(OpenstackEvent)
+    expect(event.payload).to eq(
+      "message_id" => "a", "event_type" => "compute.instance.create.end", "timestamp" => "2026-11-26T09:00:00.000001",
+      "payload"    => {"tenant_id" => "t-1", "memory_mb" => 512, "vcpus" => 4, "launched_at" => "2026-11-26T08:59:00"}
+    )
+    expect(mon.stats[:events]).to eq(3)
+  end
+
+  it "refuses wrong or missing credentials (401, nothing stored) and never logs the password" do
+    mon = receiver
+    mon.start
+    expect(post([ceilometer_event("x")], :pass => "wrong")[0]).to eq(401)
+    expect(post([ceilometer_event("x")], :user => nil)[0]).to eq(401)
+    expect(post([ceilometer_event("ok")])[0]).to eq(200)
+    expect(receive(mon, 1).map { |e| e.payload["message_id"] }).to eq(["ok"])
+    expect(io.string + mon.inspect + mon.stats.to_s).not_to include(password)
+  end
+
+  it "takes a retried batch once, skips a malformed event without losing the batch, and refuses what is not JSON" do
+    mon = receiver
+    mon.start
+    batch = [ceilometer_event("r1"), {"message_id" => "broken"}, ceilometer_event("r2")]
+    expect(post(batch)).to eq([200, {"accepted" => 2, "duplicates" => 0, "malformed" => 1}])
+    expect(post(batch)).to eq([200, {"accepted" => 0, "duplicates" => 2, "malformed" => 1}])
+    expect(post("{nope")[0]).to eq(400)
+    expect(post("x", :type => "text/plain")[0]).to eq(415)
+    expect(receive(mon, 2).map { |e| e.payload["message_id"] }).to eq(%w[r1 r2])
+    expect(io.string).to include("skipped 1 malformed pushed event(s) of 3")
+  end
+
+  it "delivers again first what a block did not return from, and frees the port at stop" do
+    mon = receiver
+    mon.start
+    expect(post((1..5).map { |i| ceilometer_event("e#{i}") })[0]).to eq(200)
+    seen = []
+    expect do
+      mon.each do |event|
+        seen << event.payload["message_id"]
+        raise "boom" if seen.size == 3
+      end
+    end.to raise_error(RuntimeError, "boom")
+    expect(receive(mon, 3).map { |e| e.payload["message_id"] }).to eq(%w[e3 e4 e5])
+    expect(seen).to eq(%w[e1 e2 e3])
+    mon.stop
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 2
+    sleep 0.01 while bound?(@port) && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+    expect(bound?(@port)).to be(false)
+  end
+
+  it "refuses to start beyond loopback without credentials, naming the option" do
+    expect do
+      OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "0.0.0.0:0", :spool_dir => @spool}})
+    end.to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.allow_anonymous/)
+  end
+end
