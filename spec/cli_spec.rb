@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "net/http"
 require "open3"
+require "socket"
 require "rbconfig"
 require "tmpdir"
 require "yaml"
@@ -114,6 +116,32 @@ RSpec.describe "openstack-http-events" do
     end
     status, _, err = cli("check", "--source", "json", "--url", "#{service.url}/json/items", :env => {})
     expect([status, err]).to match([2, a_string_including("--source json needs --config")])
+  end
+
+  it "listen: receives what a publisher POSTs and prints it as JSON lines; credentials or --allow-anonymous required" do
+    port = TCPServer.open("127.0.0.1", 0) { |s| s.addr[1] }
+    Dir.mktmpdir do |spool|
+      lib = File.expand_path("../lib", __dir__)
+      env = {"OHEM_PUSH_PASSWORD" => "listen-pw-4"}
+      args = [RbConfig.ruby, "-I", lib, exe, "listen", "--bind", "127.0.0.1", "--port", port.to_s, "--spool", spool,
+              "--push-user", "ceilometer", "--max-events", "2"]
+      Open3.popen3(env, *args) do |_in, out, err, wait|
+        deadline = Time.now + 30
+        sleep 0.05 until (TCPSocket.new("127.0.0.1", port).close || true rescue false) || Time.now > deadline
+        uri = URI("http://127.0.0.1:#{port}/events")
+        request = Net::HTTP::Post.new(uri, "Content-Type" => "application/json")
+        request.basic_auth("ceilometer", "listen-pw-4")
+        request.body = JSON.generate(%w[l1 l2].map { |id| {"message_id" => id, "event_type" => "t", "generated" => "2026-11-26T09:00:00", "traits" => [], "raw" => {}} })
+        expect(Net::HTTP.start(uri.host, uri.port) { |h| h.request(request) }.code).to eq("200")
+        expect(wait.value.exitstatus).to eq(0)
+        expect(out.read.lines.map { |l| JSON.parse(l)["message_id"] }).to eq(%w[l1 l2])
+        expect(err.read).not_to include("listen-pw-4")
+      end
+    end
+    status, _, err = cli("listen", "--port", "0", :env => {})
+    expect([status, err]).to match([2, a_string_including("http.source.allow_anonymous")])
+    expect(cli("tail", "--port", "1")[0, 3]).to match([2, "", a_string_including("--port: only for listen")])
+    expect(cli("listen", "--push-user", "x", :env => {})[0, 3]).to match([2, "", a_string_including("OHEM_PUSH_PASSWORD")])
   end
 
   it "record --cassette FILE: checks, drains once printing nothing, writes a cassette without secrets" do

@@ -94,10 +94,10 @@ RSpec.describe "Event sources" do
   it "rejects an unknown source at new, naming http.source and the sources that exist" do
     expect { monitor(:source => :bogus) }.to raise_error(
       OpenstackHTTPEventMonitor::ConfigurationError,
-      /invalid option http\.source: unknown source "bogus" \(known: :panko, :ceilometer, :json\)/
+      /invalid option http\.source: unknown source "bogus" \(known: :panko, :ceilometer, :json, :push\)/
     )
     expect { monitor(:source => {:type => :gnocchi}) }.to raise_error(
-      OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.type: unknown source "gnocchi" \(known: :panko, :ceilometer, :json\)/
+      OpenstackHTTPEventMonitor::ConfigurationError, /http\.source\.type: unknown source "gnocchi" \(known: :panko, :ceilometer, :json, :push\)/
     )
     expect { monitor(:source => :json) }.to raise_error(
       OpenstackHTTPEventMonitor::ConfigurationError, /http\.source: the json source needs its options/

@@ -12,12 +12,15 @@ class OpenstackHTTPEventMonitor
   # environment fallback; flags win, over the environment and --config.
   class CLI
     USAGE = <<~TEXT
-      Usage: openstack-http-events check|tail|record [options]
+      Usage: openstack-http-events check|tail|record|listen [options]
 
         check   say whether the event service is available, and its source, URL and auth type (exit status 0 or 1)
         tail    print converted events as JSON lines until Ctrl-C (or --once: drain and exit)
         record  check and drain the backlog once, writing every HTTP exchange to --cassette FILE
                 (a VCR cassette, secrets redacted), printing no events
+        listen  receive the events Ceilometer's http publisher (or a CloudEvents sender) POSTs to
+                --port, printing them as JSON lines until Ctrl-C (--push-user with OHEM_PUSH_PASSWORD,
+                or --allow-anonymous; --bind 127.0.0.1 to stay on this host)
 
       --config FILE holds the whole :http options hash (YAML or JSON, keys as strings or symbols);
       flags and their environment variables override it key by key.
@@ -65,6 +68,7 @@ class OpenstackHTTPEventMonitor
       when "check" then check(options)
       when "tail" then tail(options, flags)
       when "record" then record(options, flags)
+      when "listen" then tail(options, flags)
       else 0 # --help or --version
       end
     rescue OptionParser::ParseError, UsageError => e
@@ -78,7 +82,7 @@ class OpenstackHTTPEventMonitor
 
     class UsageError < StandardError; end
 
-    COMMANDS = %w[check tail record].freeze
+    COMMANDS = %w[check tail record listen].freeze
     SOURCES = %w[panko ceilometer json].freeze
 
     private
@@ -101,6 +105,11 @@ class OpenstackHTTPEventMonitor
         o.on("--config FILE", "YAML or JSON file holding the :http options hash") { |v| flags[:config] = v }
         o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
+        o.on("--port N", "listen: the port to receive events on (default 8780)") { |v| flags[:port] = convert("--port", :integer, v) }
+        o.on("--bind ADDRESS", "listen: the address to listen on (default 0.0.0.0)") { |v| flags[:bind] = v }
+        o.on("--spool DIR", "listen: where received events wait (default under $XDG_STATE_HOME)") { |v| flags[:spool] = v }
+        o.on("--push-user NAME", "listen: the HTTP Basic user senders give; password in OHEM_PUSH_PASSWORD") { |v| flags[:push_user] = v }
+        o.on("--allow-anonymous", "listen: take events from anyone who reaches the port") { flags[:allow_anonymous] = true }
         o.on("--max-events N", "tail: exit after N events") { |v| flags[:max_events] = convert("--max-events", :integer, v) }
         o.on("-v", "--verbose", "log at debug") { flags[:level] = Logger::DEBUG }
         o.on("-q", "--quiet", "log warnings only") { flags[:level] = Logger::WARN }
@@ -122,6 +131,10 @@ class OpenstackHTTPEventMonitor
       raise UsageError, "unexpected arguments: #{rest.join(" ")}" unless rest.empty?
       raise UsageError, "record needs --cassette FILE" if command == "record" && !flags[:cassette]
       raise UsageError, "--cassette is for record" if flags[:cassette] && command != "record"
+      listen_flags = %i[port bind spool push_user allow_anonymous].select { |f| flags.key?(f) }
+      raise UsageError, "#{listen_flags.map { |f| "--#{f.to_s.tr("_", "-")}" }.join(", ")}: only for listen" if !listen_flags.empty? && command != "listen"
+
+      flags[:command] = command
 
       [command, build_options(values, flags), flags]
     end
@@ -153,6 +166,7 @@ class OpenstackHTTPEventMonitor
         values[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
       end
       json_source!(values, config)
+      config = config.merge("source" => push_source(config["source"], flags)) if flags[:command] == "listen"
       http = {}
       http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
       http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
@@ -193,6 +207,24 @@ class OpenstackHTTPEventMonitor
       end
 
       values.delete([:source])
+    end
+
+    # `listen`: the push source, from --config's push source (if any) and
+    # the flags, which win.
+    def push_source(configured, flags)
+      source = configured.is_a?(Hash) && configured["type"].to_s == "push" ? configured.dup : {"type" => "push"}
+      if flags.key?(:port) || flags.key?(:bind)
+        source["listen"] = "#{flags.fetch(:bind, "0.0.0.0")}:#{flags.fetch(:port, 8780)}"
+      end
+      source["spool_dir"] = flags[:spool] if flags[:spool]
+      source["allow_anonymous"] = true if flags[:allow_anonymous]
+      if flags[:push_user]
+        password = @env["OHEM_PUSH_PASSWORD"]
+        raise UsageError, "--push-user needs the password in OHEM_PUSH_PASSWORD" if password.nil? || password.empty?
+
+        source["users"] = {flags[:push_user] => password}
+      end
+      source
     end
 
     # The :http hash in a YAML or JSON file, with string keys; a file holding
