@@ -1,9 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "net/http"
 require "open3"
-require "socket"
 require "rbconfig"
 require "tmpdir"
 require "yaml"
@@ -119,7 +117,7 @@ RSpec.describe "openstack-http-events" do
   end
 
   it "listen: receives what a publisher POSTs and prints it as JSON lines; credentials or --allow-anonymous required" do
-    port = TCPServer.open("127.0.0.1", 0) { |s| s.addr[1] }
+    port = free_port
     Dir.mktmpdir do |spool|
       lib = File.expand_path("../lib", __dir__)
       env = {"OHEM_PUSH_PASSWORD" => "listen-pw-4"}
@@ -128,11 +126,8 @@ RSpec.describe "openstack-http-events" do
       Open3.popen3(env, *args) do |_in, out, err, wait|
         deadline = Time.now + 30
         sleep 0.05 until (TCPSocket.new("127.0.0.1", port).close || true rescue false) || Time.now > deadline
-        uri = URI("http://127.0.0.1:#{port}/events")
-        request = Net::HTTP::Post.new(uri, "Content-Type" => "application/json")
-        request.basic_auth("ceilometer", "listen-pw-4")
-        request.body = JSON.generate(%w[l1 l2].map { |id| {"message_id" => id, "event_type" => "t", "generated" => "2026-11-26T09:00:00", "traits" => [], "raw" => {}} })
-        expect(Net::HTTP.start(uri.host, uri.port) { |h| h.request(request) }.code).to eq("200")
+        events = %w[l1 l2].map { |id| ceilometer_event(id) }
+        expect(push_post(port, events, :user => "ceilometer", :pass => "listen-pw-4").code).to eq("200")
         expect(wait.value.exitstatus).to eq(0)
         expect(out.read.lines.map { |l| JSON.parse(l)["message_id"] }).to eq(%w[l1 l2])
         expect(err.read).not_to include("listen-pw-4")

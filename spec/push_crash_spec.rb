@@ -1,10 +1,8 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "net/http"
 require "open3"
 require "rbconfig"
-require "socket"
 require "tmpdir"
 
 # The receiving process is killed with SIGKILL while Ceilometer-like
@@ -21,13 +19,6 @@ RSpec.describe "Push receiver across a crash", :timeout => 120 do
       @spool = dir
       example.run
     end
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 
   # A receiving process: prints each delivered id, and "--" after each batch.
@@ -59,12 +50,7 @@ RSpec.describe "Push receiver across a crash", :timeout => 120 do
   # a 2xx came back.
   def publish(port, batch)
     3.times do
-      uri = URI("http://127.0.0.1:#{port}/events?batch=True")
-      request = Net::HTTP::Post.new(uri, "Content-Type" => "application/json")
-      request.basic_auth("ceilometer", password)
-      request.body = JSON.generate(batch)
-      response = Net::HTTP.start(uri.host, uri.port, :open_timeout => 1, :read_timeout => 5) { |h| h.request(request) }
-      return response.code.start_with?("2")
+      return push_post(port, batch, :user => "ceilometer", :pass => password).code.start_with?("2")
     rescue SystemCallError, Net::OpenTimeout, Net::ReadTimeout, EOFError, IOError
       sleep 0.05
     end
@@ -72,10 +58,7 @@ RSpec.describe "Push receiver across a crash", :timeout => 120 do
   end
 
   def batch(n)
-    (1..5).map do |i|
-      {"message_id" => format("b%03d-%d", n, i), "event_type" => "compute.instance.update", "generated" => "2026-11-26T09:00:00",
-       "traits" => [["n", 2, n]], "raw" => {}}
-    end
+    (1..5).map { |i| ceilometer_event(format("b%03d-%d", n, i), :traits => [["n", 2, n]]) }
   end
 
   # Lines a process prints, collected as they come.

@@ -1,8 +1,6 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "net/http"
-require "socket"
 require "tmpdir"
 
 # The push receiver (:source => {:type => :push, ...}): events POSTed the
@@ -27,26 +25,8 @@ RSpec.describe "Push receiver" do
     )
   end
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
-
-  def ceilometer_event(id, generated: "2026-11-26T09:00:00.000001")
-    {"message_id" => id, "event_type" => "compute.instance.create.end", "generated" => generated,
-     "traits" => [["tenant_id", 1, "t-1"], ["memory_mb", 2, 512], ["vcpus", 2, "4"], ["launched_at", 4, "2026-11-26T08:59:00"]],
-     "raw" => {}}
-  end
-
-  # POSTs `body` as Ceilometer's publisher does (Basic auth from the URL's userinfo).
-  def post(body, user: "ceilometer", pass: password, type: "application/json", query: "batch=True&timeout=5")
-    uri = URI("http://127.0.0.1:#{@port}/events?#{query}")
-    request = Net::HTTP::Post.new(uri, "Content-Type" => type)
-    request.basic_auth(user, pass) if user
-    request.body = body.is_a?(String) ? body : JSON.generate(body)
-    response = Net::HTTP.start(uri.host, uri.port, :read_timeout => 5) { |http| http.request(request) }
+  def post(body, user: "ceilometer", pass: password, **opts)
+    response = push_post(@port, body, :user => user, :pass => pass, **opts)
     [response.code.to_i, (JSON.parse(response.body) rescue response.body)]
   end
 

@@ -8,12 +8,14 @@ require "openstack_http_event_monitor"
 require_relative "support/lookalike"
 require_relative "support/monitor_helpers"
 require_relative "support/json_source_helpers"
+require_relative "support/push_helpers"
 
 RSpec.configure do |config|
   config.disable_monkey_patching!
   config.order = :defined
   config.include MonitorHelpers
   config.include JsonSourceHelpers
+  config.include PushHelpers
 
   config.expect_with :rspec do |c|
     c.syntax = :expect

@@ -117,12 +117,17 @@ impl Mapping {
     }
 }
 
-/// `[{"name","value"}…]` or `[[name, dtype, value]…]` to name → value pairs.
+/// `[{"name","value"}…]` or `[[name, dtype, value]…]` to name → value pairs
+/// (Ceilometer's values typed by their dtype, as the push receiver reads
+/// them).
 fn flatten(items: Vec<Value>, kind: TraitList) -> Result<Vec<(String, Value)>, String> {
+    if kind == TraitList::Ceilometer {
+        return crate::push::ceilometer::typed_traits(items);
+    }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let pair = match (kind, item) {
-            (TraitList::Panko, Value::Object(members)) => {
+        let pair = match item {
+            Value::Object(members) => {
                 let mut name = None;
                 let mut value = Value::Null;
                 for (k, v) in members {
@@ -134,20 +139,9 @@ fn flatten(items: Vec<Value>, kind: TraitList) -> Result<Vec<(String, Value)>, S
                 }
                 name.map(|n| (n, value))
             }
-            (TraitList::Ceilometer, Value::Array(triple)) if triple.len() == 3 => {
-                let mut triple = triple.into_iter();
-                match (triple.next(), triple.nth(1)) {
-                    (Some(Value::Str(n)), Some(v)) => Some((n, v)),
-                    _ => None,
-                }
-            }
             _ => None,
         };
-        let what = match kind {
-            TraitList::Panko => "an object with a string name",
-            TraitList::Ceilometer => "a [name, dtype, value] triple",
-        };
-        out.push(pair.ok_or_else(|| format!("trait #{} is not {what}", i + 1))?);
+        out.push(pair.ok_or_else(|| format!("trait #{} is not an object with a string name", i + 1))?);
     }
     Ok(out)
 }
