@@ -3,7 +3,6 @@
 require "spec_helper"
 require "open3"
 require "rbconfig"
-require "tmpdir"
 
 # The receiving process is killed with SIGKILL while Ceilometer-like
 # senders post, and restarted on the same spool: every event that got a 2xx
@@ -14,12 +13,7 @@ RSpec.describe "Push receiver across a crash", :timeout => 120 do
   let(:lib) { File.expand_path("../lib", __dir__) }
   let(:password) { "crash-pw-31" }
 
-  around do |example|
-    Dir.mktmpdir("spool") do |dir|
-      @spool = dir
-      example.run
-    end
-  end
+  include_context "with a spool directory"
 
   # A receiving process: prints each delivered id, and "--" after each batch.
   def receiver_process(port)

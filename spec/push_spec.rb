@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "spec_helper"
-require "tmpdir"
 
 # The push receiver (:source => {:type => :push, ...}): events POSTed the
 # way Ceilometer's http publisher and CloudEvents senders post them, over
@@ -10,12 +9,7 @@ RSpec.describe "Push receiver" do
   let(:io) { StringIO.new }
   let(:password) { "push-pw-7c1e" }
 
-  around do |example|
-    Dir.mktmpdir("spool") do |dir|
-      @spool = dir
-      example.run
-    end
-  end
+  include_context "with a spool directory"
 
   def receiver(**source)
     OpenstackHTTPEventMonitor.new(

@@ -2,6 +2,7 @@
 
 require "net/http"
 require "socket"
+require "tmpdir"
 
 # Helpers for the push receiver's specs: a free port, events as
 # Ceilometer's publisher sends them, and the publisher's POST.
@@ -28,5 +29,15 @@ module PushHelpers
     request.basic_auth(user, pass) if user
     request.body = body.is_a?(String) ? body : JSON.generate(body)
     Net::HTTP.start(uri.host, uri.port, :open_timeout => 1, :read_timeout => 5) { |http| http.request(request) }
+  end
+end
+
+# `@spool`: an empty directory for the example's receiver spool.
+RSpec.shared_context "with a spool directory" do
+  around do |example|
+    Dir.mktmpdir("spool") do |dir|
+      @spool = dir
+      example.run
+    end
   end
 end
