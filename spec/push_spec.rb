@@ -99,6 +99,26 @@ RSpec.describe "Push receiver" do
     expect(bound?(@port)).to be(false)
   end
 
+  it "counts raw_only payloads as malformed with one error saying what to do, or maps them with :formats => [:json]" do
+    payload = {"instance_id" => "i-1", "state" => "active", "audit_period_ending" => "2026-11-26T09:00:00"}
+    mon = receiver
+    mon.start
+    2.times { expect(post(payload)).to eq([200, {"accepted" => 0, "duplicates" => 0, "malformed" => 1}]) }
+    mon.stop
+    mon.each_batch { raise "nothing is delivered" }
+    expect(io.string.scan(/drop raw_only from the publisher URL/).size).to eq(1)
+
+    @port = nil
+    mapped = receiver(:formats => %i[ceilometer json], :event_type_prefix => "compute.instance.",
+                      :fields => {:event_type => "/state", :timestamp => "/audit_period_ending"})
+    mapped.start
+    expect(post([payload, ceilometer_event("c1")])).to eq([200, {"accepted" => 2, "duplicates" => 0, "malformed" => 0}])
+    events = receive(mapped, 2)
+    expect(events.map { |e| e.payload["event_type"] }).to eq(%w[compute.instance.active compute.instance.create.end])
+    expect(events.first.payload["payload"]).to eq(payload)
+    expect(events.first.payload["message_id"]).to match(/\A\h{64}\z/) # no id: the hash of the record
+  end
+
   it "refuses to start beyond loopback without credentials, naming the option" do
     expect do
       OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "0.0.0.0:0", :spool_dir => @spool}})

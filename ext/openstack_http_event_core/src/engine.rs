@@ -80,6 +80,14 @@ impl Engine {
         }
     }
 
+    /// Stopped: lets go of what another monitor may want (the push
+    /// spool's lock) once nothing handed out awaits acknowledgement.
+    pub async fn release(&mut self) {
+        if let Engine::Push(m) = self {
+            m.release().await;
+        }
+    }
+
     /// Whether delivered events must be acknowledged to the engine (the
     /// push receiver's spool); polling keeps no such state.
     pub fn acknowledges(&self) -> bool {

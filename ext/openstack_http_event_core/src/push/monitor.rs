@@ -250,6 +250,20 @@ impl PushMonitor {
         self.handed.clear();
     }
 
+    /// Once stopped with nothing handed out unacknowledged: waits for the
+    /// port to close and lets the spool (and its lock) go, so another
+    /// receiver — of this process or another — may open it. `start` opens
+    /// it again.
+    pub async fn release(&mut self) {
+        if !self.handed.is_empty() || !self.shared.is_stopped() {
+            return;
+        }
+        if let Some(listening) = self.server.take() {
+            let _ = listening.closer.await;
+        }
+        self.spool = None;
+    }
+
     pub fn counts(&self) -> Option<Arc<Counts>> {
         self.server.as_ref().map(|s| Arc::clone(&s.counts))
     }

@@ -14,6 +14,8 @@ use super::tls::TlsFiles;
 use crate::error::{Error, Result};
 use crate::options::{type_name, Options};
 use crate::secret::Secret;
+use crate::source::json::mapping::Mapping;
+use crate::source::json::JsonSource;
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8780";
 pub const DEFAULT_PATH: &str = "/events";
@@ -40,6 +42,9 @@ const KEYS: &[&str] = &[
     "request_timeout",
     "formats",
     "allow_anonymous",
+    "fields",
+    "traits",
+    "event_type_prefix",
 ];
 
 /// The receiver, as configured.
@@ -169,8 +174,12 @@ fn users(o: &Options<'_>) -> Result<Vec<(String, Secret)>> {
     Ok(users)
 }
 
+/// The keys of the generic JSON source's mapping that `:json` takes.
+const MAPPING_KEYS: [&str; 3] = ["fields", "traits", "event_type_prefix"];
+
 fn formats(o: &Options<'_>) -> Result<Formats> {
     let mut formats = Formats::default();
+    let mapped = MAPPING_KEYS.iter().any(|k| o.get(k).is_some());
     let names: Vec<String> = match o.get("formats") {
         None => vec!["ceilometer".into(), "cloudevents".into()],
         Some(Value::Array(items)) => items
@@ -191,19 +200,39 @@ fn formats(o: &Options<'_>) -> Result<Formats> {
         match name.as_str() {
             "ceilometer" => formats.ceilometer = true,
             "cloudevents" => formats.cloudevents = true,
-            "json" => return Err(Error::config(
-                o.key("formats"),
-                "json (records mapped with :fields) is not taken by the receiver yet; use :ceilometer or :cloudevents",
-            )),
+            "json" => formats.json = Some(mapping(o)?),
             other => {
                 return Err(Error::config(
                     o.key("formats"),
-                    format!("unknown format {other:?} (known: :ceilometer, :cloudevents)"),
+                    format!("unknown format {other:?} (known: :ceilometer, :cloudevents, :json)"),
                 ))
             }
         }
     }
+    if mapped && formats.json.is_none() {
+        return Err(Error::config(
+            o.key("fields"),
+            "maps plain JSON records: it applies only with :json in http.source.formats",
+        ));
+    }
     Ok(formats)
+}
+
+/// `:json`'s mapping, read as the generic JSON source reads its own (the
+/// same keys, the same errors).
+fn mapping(o: &Options<'_>) -> Result<Mapping> {
+    if o.get("fields").is_none() {
+        return Err(Error::config(o.key("fields"), "is required with :json in http.source.formats"));
+    }
+    let mut source = serde_json::Map::new();
+    source.insert("type".into(), Value::from("json"));
+    source.insert("records".into(), Value::from(""));
+    for key in MAPPING_KEYS {
+        if let Some(v) = o.get(key) {
+            source.insert(key.into(), v.clone());
+        }
+    }
+    Ok(JsonSource::from_options(&Value::Object(source))?.mapping().clone())
 }
 
 #[cfg(test)]
@@ -252,6 +281,14 @@ mod tests {
         assert!(error(json!({"client_ca": "ca.pem", "token": "t"})).contains("http.source.client_ca"));
         assert!(error(json!({"token_param": "x", "allow_anonymous": true})).contains("http.source.token_param"));
         assert!(error(json!({"formats": ["xml"], "token": "t"})).contains("unknown format \"xml\""));
+        assert!(error(json!({"formats": ["json"], "token": "t"})).contains("http.source.fields: is required"));
+        assert!(error(json!({"fields": {"event_type": "/k"}, "token": "t"})).contains("only with :json"));
+        let e = error(json!({"formats": ["json"], "fields": {"event_type": "k"}, "token": "t"}));
+        assert!(e.contains("http.source.fields.event_type") && e.contains("JSON Pointer"), "{e}");
+        let mapped = PushOptions::from_options(&json!({"formats": ["ceilometer", "json"], "token": "t",
+            "fields": {"event_type": "/kind", "timestamp": "/when"}, "event_type_prefix": "raw."}))
+        .unwrap();
+        assert!(mapped.formats.ceilometer && mapped.formats.json.is_some());
         assert!(error(json!({"formats": [], "token": "t"})).contains("at least one"));
         assert!(error(json!({"path": "events", "token": "t"})).contains("http.source.path"));
         assert!(error(json!({"max_body_bytes": 10, "token": "t"})).contains("http.source.max_body_bytes"));

@@ -129,6 +129,15 @@ impl Native {
     /// appended by the next call.
     fn fill(ruby: &Ruby, rb_self: &Self, pending: RArray, event_class: RClass, metadata: RHash) -> Result<bool, Error> {
         if rb_self.shared.is_stopped() {
+            if rb_self.config.push.is_some() && pending.is_empty() {
+                // everything delivered: a receiver lets its spool go
+                let mut taken = rb_self.take(ruby)?;
+                rb_self.acknowledge(ruby, taken.get())?;
+                let inner = taken.get();
+                if inner.inbox.is_empty() {
+                    Self::run(ruby, inner.monitor.release())?;
+                }
+            }
             return Ok(false);
         }
         let mut taken = rb_self.take(ruby)?;

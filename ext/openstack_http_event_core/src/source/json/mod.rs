@@ -192,6 +192,12 @@ impl JsonSource {
         Ok(JsonSource { records, mapping, params, since_format, paging, request, cursor, etag, poll_interval_header })
     }
 
+    /// How a record becomes ManageIQ's event (`fields`, `traits`,
+    /// `event_type_prefix`); the push receiver maps plain JSON with it.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
     /// Whether requests are conditional (`http.source.etag`).
     pub fn etag(&self) -> bool {
         self.etag
