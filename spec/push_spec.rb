@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require_relative "support/tls"
 
 # The push receiver (:source => {:type => :push, ...}): events POSTed the
 # way Ceilometer's http publisher and CloudEvents senders post them, over
@@ -78,6 +79,8 @@ RSpec.describe "Push receiver" do
     expect(post("x", :type => "text/plain")[0]).to eq(415)
     expect(receive(mon, 2).map { |e| e.payload["message_id"] }).to eq(%w[r1 r2])
     expect(io.string).to include("skipped 1 malformed pushed event(s) of 3")
+    expect(mon.stats).to include(:received => 2, :duplicates_dropped => 2, :skipped => 2, :refused => 2, :requests => 4,
+                                 :events => 2)
   end
 
   it "delivers again first what a block did not return from, and frees the port at stop" do
@@ -117,6 +120,55 @@ RSpec.describe "Push receiver" do
     expect(events.map { |e| e.payload["event_type"] }).to eq(%w[compute.instance.active compute.instance.create.end])
     expect(events.first.payload["payload"]).to eq(payload)
     expect(events.first.payload["message_id"]).to match(/\A\h{64}\z/) # no id: the hash of the record
+  end
+
+  it "takes 100 senders at once: every event of every 2xx exactly once" do
+    mon = receiver
+    mon.start
+    senders = (1..100).map do |t|
+      Thread.new do
+        (1..5).map do |b|
+          events = (1..10).map { |i| ceilometer_event(format("t%03d-b%d-%02d", t, b, i)) }
+          post(events)[0]
+        end
+      end
+    end
+    statuses = senders.flat_map(&:value)
+    expect(statuses.uniq).to eq([200])
+    got = receive(mon, 5000).map { |e| e.payload["message_id"] }
+    expect(got.size).to eq(5000)
+    expect(got.uniq.size).to eq(5000)
+    expect(mon.stats[:received]).to eq(5000)
+  end
+
+  describe "over HTTPS" do
+    before(:all) { @ca = TestCA.new }
+    after(:all) { @ca.cleanup }
+
+    def https_post(body, client: true)
+      uri = URI("https://127.0.0.1:#{@port}/events")
+      http = Net::HTTP.new(uri.host, uri.port)
+      http.use_ssl = true
+      http.ca_file = @ca.path("ca.pem")
+      http.open_timeout = http.read_timeout = 5
+      if client
+        http.cert = OpenSSL::X509::Certificate.new(File.read(@ca.path("client.pem")))
+        http.key = OpenSSL::PKey.read(File.read(@ca.path("client.key")))
+      end
+      request = Net::HTTP::Post.new(uri, "Content-Type" => "application/json")
+      request.body = JSON.generate(body)
+      http.start { |h| h.request(request) }.code.to_i
+    end
+
+    it "takes events from a sender with a client certificate the CA signed, and from no one else" do
+      mon = receiver(:users => nil, :tls_cert => @ca.path("server.pem"), :tls_key => @ca.path("server.key"),
+                     :client_ca => @ca.path("ca.pem"))
+      mon.start
+      expect { https_post([ceilometer_event("anonymous")], :client => false) }.to raise_error(StandardError)
+      expect(https_post([ceilometer_event("tls-1")])).to eq(200)
+      expect(receive(mon, 1).map { |e| e.payload["message_id"] }).to eq(["tls-1"])
+      expect(mon.stats[:received]).to eq(1)
+    end
   end
 
   it "refuses to start beyond loopback without credentials, naming the option" do

@@ -167,7 +167,8 @@ class OpenstackHTTPEventMonitor
   #   :duplicates_dropped, :filtered, :skipped, :unreadable, :errors, :retries,
   #   :authentications, :last_error, :cursor, :undelivered; :events counts
   #   delivered events (the block returned); :source and :endpoint, the
-  #   source and event service URL {#verify!} found (nil before)
+  #   source and event service URL {#verify!} found (nil before); :received
+  #   and :refused, a push receiver's events accepted and bodies refused
   def stats
     @native.stats.merge(:undelivered => @pending.size)
   end

@@ -61,6 +61,13 @@ pub struct Stats {
     /// The event service's base URL `check` used (from the options or the
     /// Keystone catalog), without query or userinfo.
     pub endpoint: Option<String>,
+    /// Push receiver: events accepted into the spool (duplicates of events
+    /// already there count in `duplicates_dropped`, malformed ones in
+    /// `skipped`).
+    pub received: u64,
+    /// Push receiver: bodies refused whole (not JSON, no event, a content
+    /// type it does not read, a full spool).
+    pub refused: u64,
 }
 
 /// The part of a monitor any thread may touch while a poll runs.

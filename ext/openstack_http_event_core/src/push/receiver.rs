@@ -64,12 +64,14 @@ impl Receiver {
 
     async fn receive(&self, request: Request) -> Reply {
         self.counts.bodies.fetch_add(1, Ordering::Relaxed);
+        self.shared.lock_stats().requests += 1;
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
         let now = Utc::now().naive_utc();
         let received = match format::read(header, &request.body, &self.formats, self.max_nesting, now) {
             Ok(received) => received,
             Err(rejected) => {
                 self.counts.refused.fetch_add(1, Ordering::Relaxed);
+                self.shared.lock_stats().refused += 1;
                 self.shared.log_message(
                     Level::Warn,
                     format!("refused a pushed body ({}): {}", rejected.status, clip(&rejected.message)),
@@ -80,6 +82,7 @@ impl Receiver {
         let malformed = received.skipped.len();
         if let Some(first) = received.skipped.first() {
             self.counts.malformed.fetch_add(malformed as u64, Ordering::Relaxed);
+            self.shared.lock_stats().skipped += malformed as u64;
             if first.reason == format::RAW_ONLY {
                 if !self.raw_only_told.swap(true, Ordering::Relaxed) {
                     self.shared.log_message(
@@ -104,6 +107,10 @@ impl Receiver {
             Ok(appended) => {
                 self.counts.accepted.fetch_add(appended.accepted as u64, Ordering::Relaxed);
                 self.counts.duplicates.fetch_add(appended.duplicates as u64, Ordering::Relaxed);
+                let mut stats = self.shared.lock_stats();
+                stats.received += appended.accepted as u64;
+                stats.duplicates_dropped += appended.duplicates as u64;
+                drop(stats);
                 Reply::json(
                     200,
                     json!({"accepted": appended.accepted, "duplicates": appended.duplicates, "malformed": malformed}),
@@ -111,6 +118,7 @@ impl Receiver {
             }
             Err(SpoolError::Full { used, max, .. }) => {
                 self.counts.spool_full.fetch_add(1, Ordering::Relaxed);
+                self.shared.lock_stats().refused += 1;
                 self.shared.log_message(
                     Level::Error,
                     format!(

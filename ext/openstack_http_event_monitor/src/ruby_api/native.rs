@@ -254,6 +254,8 @@ impl Native {
             cursor,
             source,
             endpoint,
+            received,
+            refused,
         } = rb_self.shared.stats();
         let hash = ruby.hash_new();
         for (key, value) in [
@@ -267,6 +269,8 @@ impl Native {
             ("unreadable", unreadable),
             ("retries", retries),
             ("authentications", authentications),
+            ("received", received),
+            ("refused", refused),
         ] {
             hash.aset(ruby.to_symbol(key), value)?;
         }
