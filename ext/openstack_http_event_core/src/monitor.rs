@@ -736,7 +736,8 @@ fn clip(text: &str) -> String {
     clip_at(text, SHOWN_CHARS)
 }
 
-fn clip_at(text: &str, chars: usize) -> String {
+/// `text` cut after `chars` characters, saying how long it was.
+pub(crate) fn clip_at(text: &str, chars: usize) -> String {
     match text.char_indices().nth(chars) {
         Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
         None => text.to_owned(),

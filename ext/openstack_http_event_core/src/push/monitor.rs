@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::options::PushOptions;
-use super::receiver::{Counts, Receiver};
+use super::receiver::Receiver;
 use super::record;
 use super::server::{Server, ServerConfig};
 use super::tls;
@@ -39,7 +39,6 @@ pub struct PushMonitor {
 struct Listening {
     addr: std::net::SocketAddr,
     closer: tokio::task::JoinHandle<()>,
-    counts: Arc<Counts>,
 }
 
 impl PushMonitor {
@@ -117,7 +116,6 @@ impl PushMonitor {
         let _context = runtime.enter();
         let receiver =
             Receiver::new(Arc::clone(&spool), self.options.formats.clone(), self.max_nesting, Arc::clone(&self.shared));
-        let counts = receiver.counts();
         let server = Server::start(self.server_config.clone(), Arc::new(receiver))?;
         let addr = server.local_addr();
         let shared = Arc::clone(&self.shared);
@@ -141,7 +139,7 @@ impl PushMonitor {
             );
         }
         self.handed.clear();
-        self.server = Some(Listening { addr, closer, counts });
+        self.server = Some(Listening { addr, closer });
         Ok(())
     }
 
@@ -262,10 +260,6 @@ impl PushMonitor {
             let _ = listening.closer.await;
         }
         self.spool = None;
-    }
-
-    pub fn counts(&self) -> Option<Arc<Counts>> {
-        self.server.as_ref().map(|s| Arc::clone(&s.counts))
     }
 }
 

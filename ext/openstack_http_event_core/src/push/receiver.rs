@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -25,15 +25,8 @@ const FULL_RETRY_AFTER: u64 = 30;
 /// The most characters of a sender's text put in a log line.
 const SHOWN: usize = 200;
 
-/// Counts of what came in, for `stats`.
-#[derive(Debug, Default)]
-pub struct Counts {
-    pub bodies: AtomicU64,
-    pub accepted: AtomicU64,
-    pub duplicates: AtomicU64,
-    pub malformed: AtomicU64,
-    pub refused: AtomicU64,
-    pub spool_full: AtomicU64,
+fn clip(text: &str) -> String {
+    crate::monitor::clip_at(text, SHOWN)
 }
 
 pub struct Receiver {
@@ -41,36 +34,22 @@ pub struct Receiver {
     formats: Formats,
     max_nesting: usize,
     shared: Arc<Shared>,
-    counts: Arc<Counts>,
     /// Whether the `raw_only` advice was logged (once per receiver).
     raw_only_told: AtomicBool,
 }
 
 impl Receiver {
     pub fn new(spool: Arc<Spool>, formats: Formats, max_nesting: usize, shared: Arc<Shared>) -> Receiver {
-        Receiver {
-            spool,
-            formats,
-            max_nesting,
-            shared,
-            counts: Arc::new(Counts::default()),
-            raw_only_told: AtomicBool::new(false),
-        }
-    }
-
-    pub fn counts(&self) -> Arc<Counts> {
-        Arc::clone(&self.counts)
+        Receiver { spool, formats, max_nesting, shared, raw_only_told: AtomicBool::new(false) }
     }
 
     async fn receive(&self, request: Request) -> Reply {
-        self.counts.bodies.fetch_add(1, Ordering::Relaxed);
         self.shared.lock_stats().requests += 1;
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
         let now = Utc::now().naive_utc();
         let received = match format::read(header, &request.body, &self.formats, self.max_nesting, now) {
             Ok(received) => received,
             Err(rejected) => {
-                self.counts.refused.fetch_add(1, Ordering::Relaxed);
                 self.shared.lock_stats().refused += 1;
                 self.shared.log_message(
                     Level::Warn,
@@ -81,7 +60,6 @@ impl Receiver {
         };
         let malformed = received.skipped.len();
         if let Some(first) = received.skipped.first() {
-            self.counts.malformed.fetch_add(malformed as u64, Ordering::Relaxed);
             self.shared.lock_stats().skipped += malformed as u64;
             if first.reason == format::RAW_ONLY {
                 if !self.raw_only_told.swap(true, Ordering::Relaxed) {
@@ -105,8 +83,6 @@ impl Receiver {
         let records = received.events.iter().map(|e| (e.message_id.clone(), record::encode(e))).collect();
         match self.spool.append(records).await {
             Ok(appended) => {
-                self.counts.accepted.fetch_add(appended.accepted as u64, Ordering::Relaxed);
-                self.counts.duplicates.fetch_add(appended.duplicates as u64, Ordering::Relaxed);
                 let mut stats = self.shared.lock_stats();
                 stats.received += appended.accepted as u64;
                 stats.duplicates_dropped += appended.duplicates as u64;
@@ -117,7 +93,6 @@ impl Receiver {
                 )
             }
             Err(SpoolError::Full { used, max, .. }) => {
-                self.counts.spool_full.fetch_add(1, Ordering::Relaxed);
                 self.shared.lock_stats().refused += 1;
                 self.shared.log_message(
                     Level::Error,
@@ -143,13 +118,6 @@ impl Receiver {
 impl Handler for Receiver {
     fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
         Box::pin(self.receive(request))
-    }
-}
-
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
     }
 }
 

@@ -43,12 +43,7 @@ impl JsonCursor {
                 ))
             }
         };
-        if let Some(key) = o.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(Error::config(
-                format!("http.source.cursor.{key}"),
-                format!("does not apply to cursor type {kind} (it takes: {})", allowed[1..].join(", ")),
-            ));
-        }
+        o.only(allowed, &format!("cursor type {kind}"))?;
         let param = string(&o, "param")?;
         if param.as_deref() == Some("") {
             return Err(Error::config("http.source.cursor.param", "must not be empty"));

@@ -450,12 +450,7 @@ fn parse_paging(value: &Opt, message_id: Option<&Pointer>, uses: &[(String, Plac
             ))
         }
     };
-    if let Some(key) = o.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(Error::config(
-            format!("http.source.paging.{key}"),
-            format!("does not apply to paging type {kind} (it takes: {})", allowed[1..].join(", ")),
-        ));
-    }
+    o.only(allowed, &format!("paging type {kind}"))?;
     Ok(match kind.as_str() {
         "none" => JsonPaging::None,
         "link_header" => JsonPaging::LinkHeader,
@@ -542,6 +537,20 @@ fn hash<'a>(path: &str, value: &'a Opt, known: &[&str]) -> Result<Hash<'a>> {
         }
     }
     Ok(Hash { map, path: path.to_owned() })
+}
+
+impl Hash<'_> {
+    /// Refuses a key outside `allowed` (`type` first), for options whose
+    /// keys depend on a type: "does not apply to {what} (it takes: …)".
+    fn only(&self, allowed: &[&str], what: &str) -> Result<()> {
+        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(key) => Err(Error::config(
+                format!("{}.{key}", self.path),
+                format!("does not apply to {what} (it takes: {})", allowed[1..].join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 fn string(o: &Hash<'_>, key: &str) -> Result<Option<String>> {
