@@ -168,7 +168,7 @@ class OpenstackHTTPEventMonitor
   #   :authentications, :last_error, :cursor, :undelivered; :events counts
   #   delivered events (the block returned); :source and :endpoint, the
   #   source and event service URL {#verify!} found (nil before); :received
-  #   and :refused, a push receiver's events accepted and bodies refused
+  #   and :refused, a push receiver's events accepted and requests refused
   def stats
     @native.stats.merge(:undelivered => @pending.size)
   end

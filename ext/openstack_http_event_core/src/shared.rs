@@ -65,8 +65,10 @@ pub struct Stats {
     /// already there count in `duplicates_dropped`, malformed ones in
     /// `skipped`).
     pub received: u64,
-    /// Push receiver: bodies refused whole (not JSON, no event, a content
-    /// type it does not read, a full spool).
+    /// Push receiver: requests refused whole — credentials (401), too
+    /// large (413), too slow (408), too many connections (503), not JSON or
+    /// no event (400), a content type it does not read (415), a full spool
+    /// (503).
     pub refused: u64,
 }
 

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::format::{self, Formats};
 use super::record;
-use super::server::{Handler, Reply, Request};
+use super::server::{Handler, Reply, Request, TurnedAway};
 use crate::shared::{Level, Shared};
 use crate::spool::{Spool, SpoolError};
 
@@ -36,11 +36,22 @@ pub struct Receiver {
     shared: Arc<Shared>,
     /// Whether the `raw_only` advice was logged (once per receiver).
     raw_only_told: AtomicBool,
+    /// Requests the server turned away, by [`TurnedAway`] in declaration
+    /// order: logged the 1st, 2nd, 4th, 8th … time, so a sender knocking
+    /// with a wrong password cannot flood the log.
+    turned_away: [AtomicU64; 5],
 }
 
 impl Receiver {
     pub fn new(spool: Arc<Spool>, formats: Formats, max_nesting: usize, shared: Arc<Shared>) -> Receiver {
-        Receiver { spool, formats, max_nesting, shared, raw_only_told: AtomicBool::new(false) }
+        Receiver {
+            spool,
+            formats,
+            max_nesting,
+            shared,
+            raw_only_told: AtomicBool::new(false),
+            turned_away: Default::default(),
+        }
     }
 
     async fn receive(&self, request: Request) -> Reply {
@@ -118,6 +129,18 @@ impl Receiver {
 impl Handler for Receiver {
     fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
         Box::pin(self.receive(request))
+    }
+
+    fn turned_away(&self, why: TurnedAway) {
+        let mut stats = self.shared.lock_stats();
+        stats.requests += 1;
+        stats.refused += 1;
+        drop(stats);
+        let n = self.turned_away[why as usize].fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            let times = if n == 1 { String::new() } else { format!(" ({n} times so far)") };
+            self.shared.log_message(Level::Warn, format!("turned a pushed request away: {}{times}", why.describe()));
+        }
     }
 }
 

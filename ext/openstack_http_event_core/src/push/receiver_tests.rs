@@ -127,3 +127,28 @@ async fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_had() {
     assert!(r.shared.drain_logs().iter().any(|(l, m)| *l == Level::Error && m.contains("max_spool_bytes")));
     r.server.stop().await;
 }
+
+#[test]
+fn requests_turned_away_count_as_refused_and_are_logged_at_growing_intervals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool = Arc::new(Spool::open(dir.path(), SpoolOptions::default()).expect("spool"));
+    let shared = Arc::new(Shared::new());
+    let formats = Formats { ceilometer: true, cloudevents: true, json: None };
+    let receiver = Receiver::new(spool, formats, 100, Arc::clone(&shared));
+    for _ in 0..5 {
+        receiver.turned_away(TurnedAway::WrongCredentials);
+    }
+    receiver.turned_away(TurnedAway::TooLarge);
+    let stats = shared.stats();
+    assert_eq!((stats.requests, stats.refused, stats.received), (6, 6, 0));
+    let logs: Vec<String> = shared.drain_logs().into_iter().map(|(_, m)| m).collect();
+    assert_eq!(
+        logs,
+        [
+            "turned a pushed request away: 401, wrong credentials",
+            "turned a pushed request away: 401, wrong credentials (2 times so far)",
+            "turned a pushed request away: 401, wrong credentials (4 times so far)",
+            "turned a pushed request away: 413, body past http.source.max_body_bytes",
+        ]
+    );
+}

@@ -11,7 +11,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,16 +75,38 @@ impl Reply {
 /// Takes in an admitted request's body; answers once it is safe to.
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>>;
+
+    /// Told of every request the server answered itself, before a body
+    /// reached [`Handler::handle`] (for `stats` and the log).
+    fn turned_away(&self, _why: TurnedAway) {}
 }
 
-/// Counts of what the server turned away, for `stats`.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub requests: AtomicU64,
-    pub refused_credentials: AtomicU64,
-    pub too_large: AtomicU64,
-    pub too_slow: AtomicU64,
-    pub too_many_connections: AtomicU64,
+/// Why the server answered a request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnedAway {
+    /// `401`: no credentials.
+    MissingCredentials,
+    /// `401`: credentials that are not the configured ones.
+    WrongCredentials,
+    /// `413`: past `max_body_bytes`.
+    TooLarge,
+    /// `408`: the body did not arrive within `request_timeout`.
+    TooSlow,
+    /// `503`: `max_connections` were being served.
+    TooManyConnections,
+}
+
+impl TurnedAway {
+    /// What the sender got and why, for the log.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TurnedAway::MissingCredentials => "401, no credentials",
+            TurnedAway::WrongCredentials => "401, wrong credentials",
+            TurnedAway::TooLarge => "413, body past http.source.max_body_bytes",
+            TurnedAway::TooSlow => "408, body not sent within http.source.request_timeout",
+            TurnedAway::TooManyConnections => "503, http.source.max_connections already open",
+        }
+    }
 }
 
 /// A running server.
@@ -93,13 +114,11 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
-    counters: Arc<Counters>,
 }
 
 struct Context {
     config: ServerConfig,
     handler: Arc<dyn Handler>,
-    counters: Arc<Counters>,
 }
 
 impl Server {
@@ -118,19 +137,14 @@ impl Server {
         let listener = TcpListener::from_std(std_listener)
             .map_err(|e| Error::Connection { url: format!("listen {addr}"), message: e.to_string() })?;
         let (shutdown, stopped) = watch::channel(false);
-        let counters = Arc::new(Counters::default());
-        let context = Arc::new(Context { config, handler, counters: Arc::clone(&counters) });
+        let context = Arc::new(Context { config, handler });
         let task = tokio::spawn(accept_loop(listener, context, stopped));
-        Ok(Server { addr, shutdown, task, counters })
+        Ok(Server { addr, shutdown, task })
     }
 
     /// The address bound (the port the OS picked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
-    }
-
-    pub fn counters(&self) -> &Counters {
-        &self.counters
     }
 
     /// Closes the port and every connection; returns when they are closed.
@@ -150,7 +164,7 @@ async fn accept_loop(listener: TcpListener, context: Arc<Context>, mut stopped: 
                 Ok((socket, _)) => {
                     let _ = socket.set_nodelay(true);
                     if connections.len() >= context.config.max_connections {
-                        context.counters.too_many_connections.fetch_add(1, Ordering::Relaxed);
+                        context.handler.turned_away(TurnedAway::TooManyConnections);
                         tokio::spawn(turn_away(socket));
                     } else {
                         connections.spawn(serve_connection(socket, Arc::clone(&context)));
@@ -200,7 +214,6 @@ async fn serve_connection(socket: TcpStream, context: Arc<Context>) {
 
 impl Context {
     async fn serve(&self, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
-        self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let reply = self.answer(request).await;
         let mut response = hyper::Response::new(Full::new(Bytes::from(reply.body)));
         *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -226,14 +239,12 @@ impl Context {
         }
         let authorization = request.headers().get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes);
         if let Err(refusal) = config.gate.admit(authorization, request.uri().query()) {
-            self.counters.refused_credentials.fetch_add(1, Ordering::Relaxed);
-            let mut reply = Reply::error(
-                401,
-                match refusal {
-                    Refusal::Missing => "credentials required",
-                    Refusal::Wrong => "credentials refused",
-                },
-            );
+            let (why, message) = match refusal {
+                Refusal::Missing => (TurnedAway::MissingCredentials, "credentials required"),
+                Refusal::Wrong => (TurnedAway::WrongCredentials, "credentials refused"),
+            };
+            self.handler.turned_away(why);
+            let mut reply = Reply::error(401, message);
             reply.headers.push(("www-authenticate", "Basic realm=\"openstack_http_event_monitor\"".into()));
             return reply;
         }
@@ -249,7 +260,7 @@ impl Context {
         let limit = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
         let body = match tokio::time::timeout(config.request_timeout, Limited::new(body, limit).collect()).await {
             Err(_) => {
-                self.counters.too_slow.fetch_add(1, Ordering::Relaxed);
+                self.handler.turned_away(TurnedAway::TooSlow);
                 let mut reply = Reply::error(408, "the request took too long to arrive");
                 reply.headers.push(("connection", "close".into()));
                 return reply;
@@ -263,7 +274,7 @@ impl Context {
     }
 
     fn too_large(&self) -> Reply {
-        self.counters.too_large.fetch_add(1, Ordering::Relaxed);
+        self.handler.turned_away(TurnedAway::TooLarge);
         let mut reply = Reply::error(
             413,
             &format!("the body is larger than {} bytes (http.source.max_body_bytes)", self.config.max_body_bytes),

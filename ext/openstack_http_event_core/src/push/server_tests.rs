@@ -5,9 +5,10 @@ use tokio::io::AsyncReadExt;
 use super::*;
 use crate::secret::Secret;
 
-/// Keeps every body it is handed; answers 200 with its length.
+/// Keeps every body it is handed (answers 200 with its length) and every
+/// reason a request was turned away.
 #[derive(Default)]
-struct Keep(Mutex<Vec<(Option<String>, Bytes)>>);
+struct Keep(Mutex<Vec<(Option<String>, Bytes)>>, Mutex<Vec<TurnedAway>>);
 
 impl Handler for Keep {
     fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
@@ -16,6 +17,10 @@ impl Handler for Keep {
             self.0.lock().unwrap().push((request.query, request.body));
             Reply::json(200, serde_json::json!({ "bytes": n }))
         })
+    }
+
+    fn turned_away(&self, why: TurnedAway) {
+        self.1.lock().unwrap().push(why);
     }
 }
 
@@ -79,7 +84,8 @@ async fn admits_basic_users_and_the_token_and_nobody_else() {
     assert_eq!(client.post(&url).basic_auth("ceilometer", Some("pw")).body("{}").send().await.unwrap().status(), 200);
     assert_eq!(client.post(format!("{url}?token=t0k")).body("{}").send().await.unwrap().status(), 200);
     assert_eq!(keep.0.lock().unwrap().len(), 2, "refused bodies are never handed on");
-    assert_eq!(server.counters().refused_credentials.load(Ordering::Relaxed), 3);
+    use TurnedAway::{MissingCredentials, WrongCredentials};
+    assert_eq!(*keep.1.lock().unwrap(), vec![MissingCredentials, WrongCredentials, WrongCredentials]);
     server.stop().await;
 }
 
@@ -97,6 +103,7 @@ async fn bodies_over_the_cap_are_413_whether_declared_or_streamed() {
     assert!(streamed.starts_with("HTTP/1.1 413"), "{streamed}");
     assert_eq!(client.post(format!("{base}/events")).body(vec![b' '; 1000]).send().await.unwrap().status(), 200);
     assert_eq!(keep.0.lock().unwrap().len(), 1);
+    assert_eq!(*keep.1.lock().unwrap(), vec![TurnedAway::TooLarge; 2]);
     server.stop().await;
 }
 
@@ -111,12 +118,13 @@ async fn a_slow_sender_gets_408_and_a_huge_head_431() {
     let answer = raw(addr, big.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(keep.0.lock().unwrap().is_empty());
+    assert_eq!(*keep.1.lock().unwrap(), vec![TurnedAway::TooSlow], "hyper answers the 431 itself");
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_limit_are_turned_away() {
-    let (server, _, _) =
+    let (server, keep, _) =
         start(ServerConfig { max_connections: 2, request_timeout: Duration::from_secs(5), ..config() });
     let addr = server.local_addr();
     let _idle1 = TcpStream::connect(addr).await.unwrap();
@@ -124,7 +132,7 @@ async fn connections_beyond_the_limit_are_turned_away() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let third = raw(addr, b"").await;
     assert!(third.starts_with("HTTP/1.1 503"), "{third}");
-    assert_eq!(server.counters().too_many_connections.load(Ordering::Relaxed), 1);
+    assert_eq!(*keep.1.lock().unwrap(), vec![TurnedAway::TooManyConnections]);
     server.stop().await;
 }
 
