@@ -13,6 +13,11 @@ class OpenstackHTTPEventMonitor
   # ManageIQ's converters give every event this metadata.
   METADATA = {:user_id => nil, :priority => nil, :content_type => nil}.freeze
 
+  # The files of the plain OpenstackEvent classes, ManageIQ's and this
+  # gem's: `initialize(payload, metadata)` sets @payload and @metadata and
+  # nothing else, so events of theirs are made without calling it.
+  PLAIN_EVENT_FILES = %w[/legacy/events/openstack_event.rb /openstack_http_event_monitor/openstack_event.rb].freeze
+
   class << self
     # Whether the event service can be reached with these options. Never
     # raises for configuration, network or authentication trouble: it logs
@@ -196,9 +201,17 @@ class OpenstackHTTPEventMonitor
   # Appends the next events to @pending unless undelivered ones are there;
   # false when stopped.
   def fill
-    @native.fill(@pending, ::OpenstackEvent, METADATA)
+    @native.fill(@pending, ::OpenstackEvent, plain_event_class?, METADATA)
   ensure
     flush_logs
+  end
+
+  # Whether ::OpenstackEvent's own `initialize` is one of the plain ones;
+  # a reopened, prepended or replaced one is called as usual.
+  def plain_event_class?
+    init = ::OpenstackEvent.instance_method(:initialize)
+    file = init.source_location&.first
+    init.owner == ::OpenstackEvent && init.arity == 2 && !file.nil? && PLAIN_EVENT_FILES.any? { |f| file.end_with?(f) }
   end
 
   def polling

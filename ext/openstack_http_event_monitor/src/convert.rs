@@ -101,6 +101,11 @@ impl Keys {
             payload: key("payload"),
         }
     }
+
+    /// The four, in payload order.
+    pub fn all(&self) -> [RString; 4] {
+        [self.message_id, self.event_type, self.timestamp, self.payload]
+    }
 }
 
 /// ManageIQ's converted payload: `{"message_id", "event_type", "timestamp",

@@ -5,10 +5,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use magnus::{prelude::*, Error, RArray, RClass, RHash, Ruby};
+use magnus::{Error, RArray, RClass, RHash, Ruby};
 use openstack_http_event_core::Event;
 
-use crate::convert::{self, Keys};
+use crate::factory::EventFactory;
 use crate::helpers::nogvl;
 
 /// Events converted between two chances for other threads to run.
@@ -32,7 +32,8 @@ impl Inbox {
     }
 
     /// Moves every fetched event, as an `event_class.new(payload,
-    /// metadata.dup)`, to the end of `pending`. An event leaves the inbox
+    /// metadata.dup)` (made directly when `plain`: see
+    /// [`EventFactory`]), to the end of `pending`. An event leaves the inbox
     /// only once it is in `pending`, so whatever interrupts the conversion
     /// (it raises out of here) loses nothing: the next call goes on.
     /// Between slices other Ruby threads run and interrupts are handled.
@@ -41,17 +42,15 @@ impl Inbox {
         ruby: &Ruby,
         pending: RArray,
         event_class: RClass,
+        plain: bool,
         metadata: RHash,
     ) -> Result<(), Error> {
-        let keys = Keys::new(ruby);
+        let mut factory = EventFactory::new(ruby, event_class, plain, metadata);
         while !self.fetched.is_empty() {
             let started = Instant::now();
             let mut done = 0;
             while let Some(event) = self.fetched.front() {
-                let payload = convert::event_payload(ruby, &keys, event)?;
-                let metadata: RHash = metadata.funcall("dup", ())?;
-                let object = event_class.new_instance((payload, metadata))?;
-                pending.push(object)?;
+                factory.push(event, pending)?;
                 self.fetched.pop_front();
                 done += 1;
                 if done >= SLICE_EVENTS || (done % 64 == 0 && started.elapsed() >= SLICE_TIME) {

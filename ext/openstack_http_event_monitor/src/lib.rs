@@ -6,8 +6,16 @@ use magnus::{prelude::*, Error, RClass, Ruby};
 
 mod convert;
 mod delivery;
+mod factory;
 mod helpers;
 mod ruby_api;
+
+/// Rust's allocations (parsed events, HTTP buffers) come from mimalloc: an
+/// event's strings are made on one thread and freed on another, which
+/// glibc's malloc does slowly (see bench/compare.rb). Ruby's own objects
+/// still come from Ruby's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {

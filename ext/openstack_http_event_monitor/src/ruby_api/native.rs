@@ -118,16 +118,25 @@ impl Native {
         }
     }
 
-    /// `fill(pending, event_class, metadata)`: makes sure `pending` holds
+    /// `fill(pending, event_class, plain, metadata)`: makes sure `pending` holds
     /// the next events to deliver. Events fetched earlier and not yet
     /// delivered come first: when `pending` is not empty it is left as it
     /// is; else one poll runs and its events are appended, each as
-    /// `event_class.new(payload, metadata.dup)`. Returns false when stopped
+    /// `event_class.new(payload, metadata.dup)` (or, when `plain` says the
+    /// class is the plain value class, allocated with `@payload` and
+    /// `@metadata` set to the same). Returns false when stopped
     /// (nothing is fetched then), true otherwise (`pending` may stay empty:
     /// nothing new). An exception (an interrupt, a failure that needs an
     /// operator) loses nothing: what was fetched is in `pending` or is
     /// appended by the next call.
-    fn fill(ruby: &Ruby, rb_self: &Self, pending: RArray, event_class: RClass, metadata: RHash) -> Result<bool, Error> {
+    fn fill(
+        ruby: &Ruby,
+        rb_self: &Self,
+        pending: RArray,
+        event_class: RClass,
+        plain: bool,
+        metadata: RHash,
+    ) -> Result<bool, Error> {
         if rb_self.shared.is_stopped() {
             if rb_self.config.push.is_some() && pending.is_empty() {
                 // everything delivered: a receiver lets its spool go
@@ -153,7 +162,7 @@ impl Native {
                 Err(e) => return Err(errors::from_core(ruby, e)),
             }
         }
-        inner.inbox.convert_into(ruby, pending, event_class, metadata)?;
+        inner.inbox.convert_into(ruby, pending, event_class, plain, metadata)?;
         Ok(true)
     }
 
@@ -304,7 +313,7 @@ impl Native {
 pub fn init(ruby: &Ruby, outer: RClass) -> Result<(), Error> {
     let class = outer.define_class("Native", ruby.class_object())?;
     class.define_singleton_method("new", function!(Native::new, 1))?;
-    class.define_method("fill", method!(Native::fill, 3))?;
+    class.define_method("fill", method!(Native::fill, 4))?;
     class.define_method("delivered", method!(Native::delivered, 1))?;
     class.define_method("start", method!(Native::start, 0))?;
     class.define_method("check", method!(Native::check, 0))?;
