@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # Client instructions per event, counted by valgrind's callgrind: unlike the
-# CPU seconds of bench/drain.rb, the count does not move with what else the
+# CPU seconds of bench/compare.rb, the count does not move with what else the
 # machine is doing, so it shows what a change to the conversion path costs.
 #
 # Each client drains the look-alike's backlog in a child `ruby` under
