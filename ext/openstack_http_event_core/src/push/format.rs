@@ -80,7 +80,9 @@ pub fn read<'h>(
         .map_err(|e| Rejected { status: 400, message: format!("the body is not JSON ({e})") })?;
     let records = match doc {
         Value::Array(items) => items,
-        single => vec![single],
+        single @ Value::Object(_) => vec![single],
+        // a bare string, number, true, false or null is no event at all
+        _ => return Err(Rejected { status: 400, message: "the body holds no event".into() }),
     };
     if records.is_empty() {
         return Err(Rejected { status: 400, message: "the body holds no event".into() });
@@ -220,6 +222,9 @@ mod tests {
             post("application/json", "[]", &all()).unwrap_err(),
             Rejected { status: 400, message: "the body holds no event".into() }
         );
+        for scalar in ["42", "\"event\"", "null", "true"] {
+            assert_eq!(post("application/json", scalar, &all()).unwrap_err().status, 400, "{scalar}");
+        }
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub enum TurnedAway {
     TooLarge,
     /// `408`: the body did not arrive within `request_timeout`.
     TooSlow,
+    /// `431`: a request head past `max_header_bytes` that arrived whole
+    /// (one hyper did not already refuse while reading it).
+    HeadTooLarge,
     /// `503`: `max_connections` were being served.
     TooManyConnections,
 }
@@ -104,6 +107,7 @@ impl TurnedAway {
             TurnedAway::WrongCredentials => "401, wrong credentials",
             TurnedAway::TooLarge => "413, body past http.source.max_body_bytes",
             TurnedAway::TooSlow => "408, body not sent within http.source.request_timeout",
+            TurnedAway::HeadTooLarge => "431, request head past http.max_header_bytes",
             TurnedAway::TooManyConnections => "503, http.source.max_connections already open",
         }
     }
@@ -229,6 +233,10 @@ impl Context {
 
     async fn answer(&self, request: hyper::Request<hyper::body::Incoming>) -> Reply {
         let config = &self.config;
+        if head_size(&request) > config.max_header_bytes {
+            self.handler.turned_away(TurnedAway::HeadTooLarge);
+            return Reply::error(431, "the request head is too large");
+        }
         if request.uri().path() != config.path {
             return Reply::error(404, &format!("events are POSTed to {}", config.path));
         }
@@ -287,3 +295,10 @@ impl Context {
 #[cfg(test)]
 #[path = "server_tests.rs"]
 mod tests;
+
+/// The size of a request head as sent (request line and header lines),
+/// near enough to hold it to `max_header_bytes`.
+fn head_size<B>(request: &hyper::Request<B>) -> usize {
+    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
+    request.headers().iter().fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
+}
