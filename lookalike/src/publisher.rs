@@ -331,6 +331,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_receiver_that_never_answers_fails_the_batch_after_the_timeout_without_a_retry() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, mut connections) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                // held open, never answered
+                let _ = tx.send(socket);
+            }
+        });
+        let counts = publish_all(&format!("http://127.0.0.1:{port}/events?batch=True&timeout=1"), &["a", "b"]).await;
+        assert_eq!((counts.accepted, counts.dropped, counts.failed, counts.posts), (0, 0, 2, 0));
+        assert!(connections.recv().await.is_some());
+        assert!(connections.try_recv().is_err(), "a timeout is not retried");
+    }
+
+    #[tokio::test]
     async fn nobody_listening_fails_the_events_after_the_retries() {
         let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
         let counts = publish_all(&format!("http://127.0.0.1:{port}/events?batch=False"), &["a", "b"]).await;
