@@ -189,6 +189,8 @@ struct State {
 
 pub struct App {
     base: String,
+    /// What the push publisher (`--push-to`) has done, for `GET /_control/pushed`.
+    pushed: Arc<Mutex<crate::push_counts::PushCounts>>,
     /// `--cassette`: every request is answered from this recording.
     cassette: Option<crate::replay::Cassette>,
     initial: Settings,
@@ -234,6 +236,7 @@ impl App {
     pub fn new(base: String, settings: Settings, cassette: Option<crate::replay::Cassette>) -> Self {
         App {
             base,
+            pushed: Arc::default(),
             cassette,
             initial: settings.clone(),
             state: Mutex::new(State {
@@ -249,6 +252,11 @@ impl App {
                 gh_budget: Default::default(),
             }),
         }
+    }
+
+    /// The push publisher's counts, shared with it.
+    pub fn push_counts(&self) -> Arc<Mutex<crate::push_counts::PushCounts>> {
+        Arc::clone(&self.pushed)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -883,6 +891,11 @@ fn control(app: &App, method: &hyper::Method, what: &str, body: &Bytes) -> Reply
             json!({"events": st.store.len(), "requests": st.requests.len(), "oauth_tokens_issued": st.oauth.issued,
                    "unmatched": app.cassette.as_ref().map(|c| c.unmatched()).unwrap_or_default()}),
         ),
+        // the push publisher's outcomes (`--push-to`)
+        ("GET", "pushed") => {
+            let counts = app.pushed.lock().unwrap_or_else(|p| p.into_inner()).to_json();
+            json_reply(200, counts)
+        }
         ("GET", "projects") => {
             let map: serde_json::Map<String, Value> =
                 st.settings.projects.iter().map(|p| (p.clone(), json!(project_id(p)))).collect();
@@ -943,8 +956,10 @@ fn generate(st: &mut State, input: &Value) -> Reply {
     json_reply(200, json!({"count": count, "first": first, "last": last}))
 }
 
-/// Appends `rate` realistic events per second, stamped now, for the demo.
-pub async fn stream(app: Arc<App>, rate: u32) {
+/// Appends `rate` realistic events per second, stamped now, for the demo;
+/// hands each to `tap` too (the push publisher), and stops after `limit`
+/// events if given.
+pub async fn stream(app: Arc<App>, rate: u32, tap: Option<tokio::sync::mpsc::Sender<Value>>, limit: Option<u64>) {
     const KINDS: &[(&str, &str)] = &[
         ("compute.instance.create.start", "instance"),
         ("compute.instance.create.end", "instance"),
@@ -967,7 +982,7 @@ pub async fn stream(app: Arc<App>, rate: u32) {
     let projects = ["admin", "demo", "services"];
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
     let mut n: u64 = 0;
-    loop {
+    while limit.is_none_or(|limit| n < limit) {
         ticker.tick().await;
         n += 1;
         let (kind, resource) = KINDS[(n as usize * 7) % KINDS.len()];
@@ -993,6 +1008,10 @@ pub async fn stream(app: Arc<App>, rate: u32) {
             traits.push(json!({"name": "display_name", "type": "string", "value": format!("vm-{}", n % 50)}));
             traits.push(json!({"name": "state", "type": "string", "value": if kind.ends_with("end") { "active" } else { "building" }}));
             traits.push(json!({"name": "memory_mb", "type": "integer", "value": "2048"}));
+            if kind.ends_with("end") {
+                let launched = Utc::now().naive_utc() - chrono::Duration::seconds(3);
+                traits.push(json!({"name": "launched_at", "type": "datetime", "value": store::format_time(launched)}));
+            }
         } else {
             traits.push(json!({"name": "resource_id", "type": "string", "value": resource_id}));
         }
@@ -1003,7 +1022,11 @@ pub async fn stream(app: Arc<App>, rate: u32) {
             "traits": traits,
             "raw": {},
         });
-        let _ = app.lock().store.insert(event, String::new);
+        let _ = app.lock().store.insert(event.clone(), String::new);
+        if let Some(tap) = &tap {
+            // waits while the publisher is behind, as the notification agent would
+            let _ = tap.send(event).await;
+        }
     }
 }
 

@@ -8,9 +8,13 @@
 mod app;
 mod auth;
 mod base64;
+mod ceilometer;
 mod generic;
 mod github;
 mod gzip;
+mod publisher;
+mod push_counts;
+mod push_target;
 mod replay;
 mod store;
 mod yaml;
@@ -35,6 +39,10 @@ struct Args {
     client_ca: Option<String>,
     /// Serve this VCR cassette instead of the simulated services.
     cassette: Option<String>,
+    /// POST the streamed events to this Ceilometer `http` publisher URL.
+    push_to: Option<push_target::PushTarget>,
+    /// Stop streaming (and pushing) after this many events.
+    push_count: Option<u64>,
     settings: app::Settings,
 }
 
@@ -42,7 +50,15 @@ fn usage() -> ! {
     eprintln!(
         "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
          \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
-         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml|FILE.json]"
+         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml|FILE.json]\n\
+         \x20                      [--stream N --push-to URL [--push-count N]]\n\
+         \n\
+         --push-to URL  also POST the streamed events to URL as Ceilometer's http publisher does, e.g.\n\
+         \x20              http://user:pass@127.0.0.1:8780/events?batch=True&timeout=5 (batch: one JSON array per\n\
+         \x20              batch, else one POST per event; HTTP Basic from the userinfo; timeout in seconds;\n\
+         \x20              max_retries on connect errors). The URL may come from PANKO_LOOKALIKE_PUSH_TO instead,\n\
+         \x20              off the command line. GET /_control/pushed counts accepted, dropped, failed, posts.\n\
+         --push-count N stop streaming after N events (default: never)"
     );
     std::process::exit(2)
 }
@@ -56,8 +72,11 @@ fn parse_args() -> Args {
         tls: None,
         client_ca: None,
         cassette: None,
+        push_to: None,
+        push_count: None,
         settings: app::Settings::default(),
     };
+    let mut push_to = None;
     let mut cert = None;
     let mut key = None;
     let mut it = std::env::args().skip(1);
@@ -75,6 +94,8 @@ fn parse_args() -> Args {
             "--tls-key" => key = Some(value()),
             "--tls-client-ca" => args.client_ca = Some(value()),
             "--cassette" => args.cassette = Some(value()),
+            "--push-to" => push_to = Some(value()),
+            "--push-count" => args.push_count = Some(value().parse().unwrap_or_else(|_| usage())),
             "--keep-stdin-open-not-required" => args.watch_stdin = false,
             _ => usage(),
         }
@@ -83,6 +104,24 @@ fn parse_args() -> Args {
         (Some(c), Some(k)) => args.tls = Some((c, k)),
         (None, None) => {}
         _ => usage(),
+    }
+    // the URL may carry a password: the environment keeps it off `ps`
+    let push_to = push_to.or_else(|| std::env::var("PANKO_LOOKALIKE_PUSH_TO").ok().filter(|u| !u.is_empty()));
+    if let Some(url) = push_to {
+        match push_target::PushTarget::parse(&url) {
+            Ok(target) => args.push_to = Some(target),
+            Err(e) => {
+                eprintln!("panko-lookalike: --push-to: {e}");
+                std::process::exit(2);
+            }
+        }
+        if args.stream == 0 {
+            eprintln!("panko-lookalike: --push-to needs --stream EVENTS_PER_SEC");
+            std::process::exit(2);
+        }
+    } else if args.push_count.is_some() {
+        eprintln!("panko-lookalike: --push-count needs --push-to");
+        std::process::exit(2);
     }
     args
 }
@@ -165,7 +204,13 @@ async fn main() {
     let _ = std::io::stdout().flush();
 
     if args.stream > 0 {
-        tokio::spawn(app::stream(Arc::clone(&state), args.stream));
+        let tap = args.push_to.map(|target| {
+            let (tx, rx) = tokio::sync::mpsc::channel(1024);
+            let publisher = publisher::Publisher::new(target, state.push_counts());
+            tokio::spawn(publisher.run(rx));
+            tx
+        });
+        tokio::spawn(app::stream(Arc::clone(&state), args.stream, tap, args.push_count));
     }
 
     let serve = async {

@@ -27,8 +27,12 @@ class Lookalike
   # @param identity [Array(String, String), nil] client certificate and key this driver presents
   # @param cassette [String, nil] a VCR cassette to replay instead of simulating the services
   #   (see {.with_cassette})
+  # @param push_to [String, nil] with stream: also POST the streamed events to this URL as
+  #   Ceilometer's http publisher does (`http://user:pass@host:port/path?batch=True&timeout=5`);
+  #   passed in the environment, so its password stays off the process list. See {#pushed}.
+  # @param push_count [Integer, nil] with push_to: stop streaming after this many events
   def self.start(port: 0, token_ttl: nil, username: nil, password: nil, no_auth: false, stream: nil, lifetime: 1800,
-                 tls: nil, client_ca: nil, identity: nil, cassette: nil)
+                 tls: nil, client_ca: nil, identity: nil, cassette: nil, push_to: nil, push_count: nil)
     unless File.executable?(BINARY)
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
@@ -42,7 +46,9 @@ class Lookalike
     args += ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls
     args += ["--tls-client-ca", client_ca] if client_ca
     args += ["--cassette", cassette] if cassette
-    new(*Open3.popen3(*args), :identity => identity)
+    args += ["--push-count", push_count.to_s] if push_count
+    env = push_to ? {"PANKO_LOOKALIKE_PUSH_TO" => push_to} : {}
+    new(*Open3.popen3(env, *args), :identity => identity)
   end
 
   # Starts the service, yields it, stops it.
@@ -125,6 +131,7 @@ class Lookalike
       raise "panko-lookalike did not start: #{line.inspect} #{@stderr.read.to_s[-500..]}"
     end
     @url = line.split(" ", 2).last.strip
+    drain_stderr
     uri = URI(@url)
     tls = {:use_ssl => uri.scheme == "https", :verify_mode => OpenSSL::SSL::VERIFY_NONE}
     if identity
@@ -219,6 +226,21 @@ class Lookalike
     control(:get, "stats")
   end
 
+  # What the push publisher (`push_to:`) has done so far.
+  # @return [Hash{String => Integer, Array<String>}] "accepted" (events in
+  #   POSTs answered 2xx), "dropped" (events in POSTs answered 4xx/5xx, which
+  #   the publisher drops, as Ceilometer's does), "failed" (events whose POST
+  #   got no answer: no connection after the retries, or a timeout), "posts"
+  #   (POSTs answered), "accepted_ids" (the accepted events' message_ids)
+  def pushed
+    control(:get, "pushed")
+  end
+
+  # @return [String] what the service wrote to stderr so far (its last 64 KiB)
+  def log
+    @log_lock.synchronize { @log.dup }
+  end
+
   # @return [Array<String>] with a cassette: the requests it had no answer
   #   for, as "GET /path?query"
   def unmatched
@@ -252,6 +274,26 @@ class Lookalike
   end
 
   private
+
+  LOG_KEPT = 64 * 1024
+
+  # Reads the service's stderr as it comes, so a chatty service never
+  # blocks on a full pipe; keeps the end for {#log}.
+  def drain_stderr
+    @log = +""
+    @log_lock = Mutex.new
+    @log_reader = Thread.new do
+      loop do
+        chunk = @stderr.readpartial(4096)
+        @log_lock.synchronize do
+          @log << chunk
+          @log = @log.byteslice(-LOG_KEPT, LOG_KEPT) if @log.bytesize > LOG_KEPT
+        end
+      end
+    rescue EOFError, IOError
+      nil
+    end
+  end
 
   def control(verb, what, body = nil)
     klass = {:get => Net::HTTP::Get, :post => Net::HTTP::Post, :delete => Net::HTTP::Delete}.fetch(verb)
