@@ -159,13 +159,13 @@ fn read_row<'a>(r: &mut Reader<'a>, row: &mut RowParts<'a>, max_nesting: usize) 
         return Ok(());
     }
     loop {
-        let key = r.read_string()?;
+        let key = r.read_name()?;
         r.expect(b':', "expected ':' after a field name")?;
         match &*key {
-            "message_id" => row.message_id = read_field(r)?,
-            "event_type" => row.event_type = read_field(r)?,
-            "generated" => row.generated = read_field(r)?,
-            "traits" => row.traits = read_traits(r, max_nesting, &mut row.problem)?,
+            b"message_id" => row.message_id = read_field(r)?,
+            b"event_type" => row.event_type = read_field(r)?,
+            b"generated" => row.generated = read_field(r)?,
+            b"traits" => row.traits = read_traits(r, max_nesting, &mut row.problem)?,
             _ => r.skip_value()?,
         }
         match r.next_token() {
@@ -196,11 +196,12 @@ fn read_traits(r: &mut Reader<'_>, max_nesting: usize, problem: &mut Option<Stri
         r.skip_value()?;
         return Ok(Traits::NotAList);
     }
-    let mut list = Vec::new();
-    let mut bad_item = false;
     if r.eat(b']') {
-        return Ok(Traits::List(list));
+        return Ok(Traits::List(Vec::new()));
     }
+    // most events have a handful of traits: one allocation, no regrowth
+    let mut list = Vec::with_capacity(8);
+    let mut bad_item = false;
     loop {
         if r.eat(b'{') {
             let (name, value) = read_trait(r, max_nesting, list.len(), problem)?;
@@ -234,11 +235,11 @@ fn read_trait<'a>(
         return Ok((name, value));
     }
     loop {
-        let key = r.read_string()?;
+        let key = r.read_name()?;
         r.expect(b':', "expected ':' after a field name")?;
         match &*key {
-            "name" => name = read_field(r)?,
-            "value" => {
+            b"name" => name = read_field(r)?,
+            b"value" => {
                 r.skip_whitespace();
                 let start = r.position();
                 match r.read_value(max_nesting) {

@@ -267,6 +267,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads an object's field name to match against known ASCII names: its raw
+    /// bytes when it has no escape (unchecked: bytes that are not UTF-8
+    /// match no known name), else decoded as [`read_string`](Self::read_string) does.
+    pub fn read_name(&mut self) -> Result<Cow<'a, [u8]>, Error> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax_or_eof("expected a string"));
+        }
+        let bytes = self.bytes;
+        let start = self.pos + 1;
+        let end = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
+        if bytes[end] == b'"' {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(&bytes[start..end]));
+        }
+        self.read_string().map(|s| Cow::Owned(s.into_owned().into_bytes()))
+    }
+
     /// Decodes the escape at `i` (a backslash) into `buf`; returns the
     /// offset after it.
     fn unescape(&mut self, i: usize, buf: &mut Vec<u8>) -> Result<usize, Error> {
@@ -578,8 +596,28 @@ impl<'a> Reader<'a> {
 }
 
 /// The offset of the first `"`, `\` or control character.
+/// Where the first `"`, `\\` or control character is. Eight bytes at a
+/// time: the lowest byte a test flags is always a real match (a borrow only
+/// spreads upwards), so the first match found is exact.
 fn special_at(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let found = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|p| at + p)
 }
 
 fn utf8(bytes: &[u8]) -> Cow<'_, str> {
@@ -599,6 +637,31 @@ mod tests {
 
     fn nested(depth: usize, inner: &str) -> String {
         format!("{}{inner}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn special_bytes_are_found_first_wherever_they_are() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let fillers = [b'a', 0x7f, 0x80, 0xe9, 0xff, b' ', 0x21, 0x5d, 0x1f + 1];
+        for len in 0..24 {
+            for &filler in &fillers {
+                let mut text = vec![filler; len];
+                assert_eq!(special_at(&text), naive(&text), "{text:?}");
+                for at in 0..len {
+                    for special in [b'"', b'\\', 0x00, 0x0a, 0x1f] {
+                        text[at] = special;
+                        assert_eq!(special_at(&text), Some(at), "{text:?}");
+                        // a second one after the first changes nothing
+                        if at + 3 < len {
+                            text[at + 3] = b'"';
+                            assert_eq!(special_at(&text), Some(at), "{text:?}");
+                            text[at + 3] = filler;
+                        }
+                        text[at] = filler;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ use magnus::{prelude::*, Error, RArray, RClass, RHash, Ruby};
 use openstack_http_event_core::{json, Event};
 use rb_sys::{
     rb_ary_push, rb_class_new_instance, rb_enc_interned_str, rb_float_new, rb_hash_bulk_insert, rb_hash_dup,
-    rb_hash_new, rb_intern2, rb_ivar_set, rb_ll2inum, rb_obj_alloc, rb_utf8_encoding, rb_utf8_str_new, Qfalse,
-    Qnil, Qtrue, ID, VALUE,
+    rb_hash_new, rb_intern2, rb_ivar_set, rb_ll2inum, rb_obj_alloc, rb_str_new, rb_utf8_encindex, rb_utf8_encoding,
+    ruby_encoding_consts, Qfalse, Qnil, Qtrue, RBasic, ID, VALUE,
 };
 
 use crate::convert::{self, Keys};
@@ -45,6 +45,8 @@ pub struct EventFactory<'r> {
     slow_keys: Keys,
     payload_ivar: ID,
     metadata_ivar: ID,
+    /// UTF-8's encoding index in a String's flags.
+    utf8_flags: VALUE,
     /// Trait names seen, by their bytes, in order of first appearance.
     names: Vec<(Box<[u8]>, VALUE)>,
     /// Holds every interned key made here, so the GC sees them whatever
@@ -72,6 +74,8 @@ impl<'r> EventFactory<'r> {
             slow_keys,
             payload_ivar: intern("@payload"),
             metadata_ivar: intern("@metadata"),
+            // SAFETY: the GVL is held; a lookup of a built-in encoding.
+            utf8_flags: (unsafe { rb_utf8_encindex() } as VALUE) << ruby_encoding_consts::RUBY_ENCODING_SHIFT as u32,
             names: Vec::new(),
             keep,
         }
@@ -95,18 +99,18 @@ impl<'r> EventFactory<'r> {
                 for chunk in event.traits.chunks(CHUNK) {
                     for (i, (name, value)) in chunk.iter().enumerate() {
                         argv[2 * i] = self.name(name);
-                        argv[2 * i + 1] = flat_value(value);
+                        argv[2 * i + 1] = self.flat_value(value);
                     }
                     rb_hash_bulk_insert((2 * chunk.len()) as c_long, argv.as_ptr(), traits);
                 }
                 let payload = rb_hash_new();
                 let entries = [
                     self.keys[0],
-                    string(&event.message_id),
+                    self.string(&event.message_id),
                     self.keys[1],
-                    string(&event.event_type),
+                    self.string(&event.event_type),
                     self.keys[2],
-                    string(&event.generated),
+                    self.string(&event.generated),
                     self.keys[3],
                     traits,
                 ];
@@ -154,6 +158,37 @@ impl<'r> EventFactory<'r> {
     }
 }
 
+impl EventFactory<'_> {
+    /// # Safety
+    /// The GVL is held; `value` is flat.
+    unsafe fn flat_value(&self, value: &json::Value) -> VALUE {
+        match value {
+            json::Value::Str(s) => self.string(s),
+            json::Value::Int(i) => rb_ll2inum(*i),
+            json::Value::Float(f) => rb_float_new(*f),
+            json::Value::Bool(true) => Qtrue as VALUE,
+            json::Value::Bool(false) => Qfalse as VALUE,
+            _ => Qnil as VALUE,
+        }
+    }
+
+    /// A fresh UTF-8 String: made as binary, then marked UTF-8 in its
+    /// flags as Ruby's `ENCODING_SET_INLINED` does, which skips the checks
+    /// `rb_utf8_str_new` makes of an encoding a Rust `&str` already
+    /// guarantees.
+    ///
+    /// # Safety
+    /// The GVL is held.
+    unsafe fn string(&self, text: &str) -> VALUE {
+        let len = c_long::try_from(text.len()).unwrap_or(c_long::MAX);
+        let string = rb_str_new(text.as_ptr().cast::<c_char>(), len);
+        let basic = string as *mut RBasic;
+        let mask = ruby_encoding_consts::RUBY_ENCODING_MASK as VALUE;
+        (*basic).flags = ((*basic).flags & !mask) | self.utf8_flags;
+        string
+    }
+}
+
 impl Drop for EventFactory<'_> {
     fn drop(&mut self) {
         // keeps `keep` on the stack, for the GC, until the factory is done
@@ -167,28 +202,6 @@ fn is_flat(value: &json::Value) -> bool {
         value,
         json::Value::Str(_) | json::Value::Int(_) | json::Value::Float(_) | json::Value::Null | json::Value::Bool(_)
     )
-}
-
-/// # Safety
-/// The GVL is held; `value` is flat.
-unsafe fn flat_value(value: &json::Value) -> VALUE {
-    match value {
-        json::Value::Str(s) => string(s),
-        json::Value::Int(i) => rb_ll2inum(*i),
-        json::Value::Float(f) => rb_float_new(*f),
-        json::Value::Bool(true) => Qtrue as VALUE,
-        json::Value::Bool(false) => Qfalse as VALUE,
-        _ => Qnil as VALUE,
-    }
-}
-
-/// A fresh UTF-8 String.
-///
-/// # Safety
-/// The GVL is held.
-unsafe fn string(text: &str) -> VALUE {
-    let len = c_long::try_from(text.len()).unwrap_or(c_long::MAX);
-    rb_utf8_str_new(text.as_ptr().cast::<c_char>(), len)
 }
 
 fn intern(name: &str) -> ID {
