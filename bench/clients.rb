@@ -15,6 +15,22 @@ require "openstack_http_event_monitor"
 module BenchClients
   module_function
 
+  # What the look-alike adds to its five standard traits (project_id,
+  # tenant_id, user_id, instance_id, state) so that a benchmark event looks
+  # like a real Nova instance notification in Panko: ten traits, about 880
+  # bytes of JSON.
+  REALISTIC_TRAITS = {
+    "display_name"  => "web-frontend-01.prod.example.org", "host" => "compute-07.dc1.example.org",
+    "instance_type" => "m1.medium", "image_ref_url" => "http://glance.example.org:9292/images/4f5c2c52-8b0e-4b55-9c1e-0b6f4d3a7a10",
+    "launched_at"   => "2026-01-01T00:00:00.000000"
+  }.freeze
+
+  # Generates `count` realistic events in the look-alike `service`.
+  def generate(service, count)
+    service.generate(:count => count, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "bench",
+                     :traits => REALISTIC_TRAITS)
+  end
+
   def monitor_drain(service, page_size)
     monitor = OpenstackHTTPEventMonitor.new(:http => {
       :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},

@@ -59,7 +59,7 @@ end
 
 service = Lookalike.start
 begin
-  service.generate(:count => count, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "bench")
+  BenchClients.generate(service, count)
 
   # the floor's source values: the monitor's own first page
   sample = BenchMeasure.in_child { BenchClients.sample(service, [count, 1000].min) }

@@ -46,6 +46,7 @@ end.parse!
 
 abort "bench/instructions.rb needs valgrind on PATH" unless system("valgrind --version", :out => File::NULL)
 require_relative "../spec/support/lookalike"
+require_relative "clients"
 
 def instructions(client, url, page, expect)
   cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", RbConfig.ruby, __FILE__,
@@ -61,7 +62,7 @@ counts = Hash.new { |h, k| h[k] = [] }
 [base, events].each do |n|
   service = Lookalike.start
   begin
-    service.generate(:count => n, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "bench")
+    BenchClients.generate(service, n)
     %w[floor monitor ruby].each { |client| counts[client] << instructions(client, service.url, page, n) }
   ensure
     service.stop

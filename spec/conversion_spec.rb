@@ -2,6 +2,8 @@
 
 require "spec_helper"
 require "net/http"
+require "open3"
+require "rbconfig"
 
 # ManageIQ's converter contract, restated: message_id, event_type, generated
 # verbatim as "timestamp", and the traits folded into a Hash by name (a
@@ -66,6 +68,33 @@ RSpec.describe "Conversion" do
     again = drain(monitor)
     expect(again[0].payload["payload"]["tenant_id"]).to eq("t1")
     expect(again[0].payload["event_type"]).to eq("compute.instance.create.end")
+  end
+
+  it "makes ManageIQ's plain OpenstackEvent without calling initialize, and calls a changed initialize" do
+    service.add_events(rows)
+    script = <<~RUBY
+      require "openstack_http_event_monitor"
+      calls = 0
+      if ARGV[1] == "prepended"
+        OpenstackEvent.prepend(Module.new { define_method(:initialize) { |*args| calls += 1; super(*args) } })
+      end
+      monitor = OpenstackHTTPEventMonitor.new(:http => {:url => ARGV[0], :auth => {:type => :none}, :poll_interval => 1})
+      monitor.start
+      events = []
+      monitor.each_batch { |batch| events.concat(batch); monitor.stop }
+      puts [calls, events.size, events.map { |e| e.instance_variables.sort }.uniq.inspect,
+            events.map { |e| e.payload["message_id"] }.join(",")].join(" ")
+    RUBY
+    service.configure(:require_auth => false)
+    run = lambda do |mode|
+      out, err, status = Open3.capture3(RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", script,
+                                        service.url, mode)
+      raise err unless status.success?
+
+      out.strip
+    end
+    expect(run.call("plain")).to eq("0 3 [[:@metadata, :@payload]] c1,c2,c3")
+    expect(run.call("prepended")).to eq("3 3 [[:@metadata, :@payload]] c1,c2,c3")
   end
 
   it "gives each event its own metadata Hash" do
