@@ -11,29 +11,12 @@ RSpec.describe "Push receiver against hostile senders and damaged spools" do
 
   include_context "with a spool directory"
 
-  def receiver(**source)
-    logger = Logger.new(io)
-    logger.level = Logger::DEBUG
-    OpenstackHTTPEventMonitor.new(
-      :logger => logger,
-      :http   => {:source => {:type => :push, :listen => "127.0.0.1:#{@port ||= free_port}", :spool_dir => @spool,
-                              :users => {"ceilometer" => password}}.merge(source)}
-    )
-  end
+  alias_method :receiver, :push_receiver
+  alias_method :post, :push_answer
 
-  def post(body, user: "ceilometer", pass: password, **opts)
-    response = push_post(@port, body, :user => user, :pass => pass, **opts)
-    [response.code.to_i, (JSON.parse(response.body) rescue response.body)]
-  end
-
-  # Every event a monitor delivers until `count` have come, or it stops.
+  # The ids of every event a monitor delivers until `count` have come.
   def receive(mon, count)
-    events = []
-    mon.each_batch do |batch|
-      events.concat(batch)
-      mon.stop if events.size >= count
-    end
-    events.map { |e| e.payload["message_id"] }
+    receive_events(mon, count).map { |e| e.payload["message_id"] }
   end
 
   # Writes each id as its own POST (one spool record each), then stops the

@@ -12,27 +12,9 @@ RSpec.describe "Push receiver" do
 
   include_context "with a spool directory"
 
-  def receiver(**source)
-    OpenstackHTTPEventMonitor.new(
-      :logger => Logger.new(io),
-      :http   => {:source => {:type => :push, :listen => "127.0.0.1:#{@port ||= free_port}", :spool_dir => @spool,
-                              :users => {"ceilometer" => password}}.merge(source)}
-    )
-  end
-
-  def post(body, user: "ceilometer", pass: password, **opts)
-    response = push_post(@port, body, :user => user, :pass => pass, **opts)
-    [response.code.to_i, (JSON.parse(response.body) rescue response.body)]
-  end
-
-  def receive(mon, count)
-    events = []
-    mon.each_batch do |batch|
-      events.concat(batch)
-      mon.stop if events.size >= count
-    end
-    events
-  end
+  alias_method :receiver, :push_receiver
+  alias_method :post, :push_answer
+  alias_method :receive, :receive_events
 
   def bound?(port)
     TCPSocket.new("127.0.0.1", port).close

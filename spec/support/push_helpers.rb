@@ -30,6 +30,35 @@ module PushHelpers
     request.body = body.is_a?(String) ? body : JSON.generate(body)
     Net::HTTP.start(uri.host, uri.port, :open_timeout => 1, :read_timeout => 5) { |http| http.request(request) }
   end
+
+  # A receiver on 127.0.0.1:@port (a free port, picked once per example)
+  # spooling into @spool, taking HTTP Basic user "ceilometer" with the
+  # example's `password`, logging into its `io`; `source` adds or
+  # overrides options.
+  def push_receiver(**source)
+    OpenstackHTTPEventMonitor.new(
+      :logger => Logger.new(io),
+      :http   => {:source => {:type => :push, :listen => "127.0.0.1:#{@port ||= free_port}", :spool_dir => @spool,
+                              :users => {"ceilometer" => password}}.merge(source)}
+    )
+  end
+
+  # POSTs to the example's receiver; returns the status and the parsed
+  # answer (the raw body when it is not JSON).
+  def push_answer(body, user: "ceilometer", pass: password, **opts)
+    response = push_post(@port, body, :user => user, :pass => pass, **opts)
+    [response.code.to_i, (JSON.parse(response.body) rescue response.body)]
+  end
+
+  # Every event `mon` delivers until `count` have come, then stops it.
+  def receive_events(mon, count)
+    events = []
+    mon.each_batch do |batch|
+      events.concat(batch)
+      mon.stop if events.size >= count
+    end
+    events
+  end
 end
 
 # `@spool`: an empty directory for the example's receiver spool.
