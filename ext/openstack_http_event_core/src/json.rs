@@ -132,6 +132,9 @@ pub fn parse(bytes: &[u8], max_nesting: usize) -> Result<Value, Error> {
 /// (use [`Reader::set_position`] to go back).
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    /// The input as text when all of it is UTF-8 (checked once, so strings
+    /// borrowed from it need no check of their own).
+    text: Option<&'a str>,
     pos: usize,
 }
 
@@ -144,7 +147,7 @@ enum Frame {
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
+        Reader { bytes, text: std::str::from_utf8(bytes).ok(), pos: 0 }
     }
 
     pub fn position(&self) -> usize {
@@ -243,7 +246,11 @@ impl<'a> Reader<'a> {
         let mut i = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
         if bytes[i] == b'"' {
             self.pos = i + 1;
-            return Ok(utf8(&bytes[start..i]));
+            // both ends are next to a quote, so on char boundaries
+            return Ok(match self.text.and_then(|text| text.get(start..i)) {
+                Some(text) => Cow::Borrowed(text),
+                None => utf8(&bytes[start..i]),
+            });
         }
         let mut buf = Vec::with_capacity(i - start + 16);
         buf.extend_from_slice(&bytes[start..i]);
