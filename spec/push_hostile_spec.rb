@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "open3"
+require "rbconfig"
 
 # What a hostile, broken or merely different sender and a damaged disk do to
 # the push receiver, over real HTTP and real spool files: the exact set of
@@ -233,6 +235,29 @@ RSpec.describe "Push receiver against hostile senders and damaged spools" do
                  :http   => {:source => {:type => :push, :listen => "127.0.0.1:#{free_port}", :spool_dir => spool}}}
       expect(OpenstackHTTPEventMonitor.available?(options)).to be(false)
       expect(io.string).to include(spool)
+    end
+
+    it "keeps its spool under a Rails app's data/ folder (ManageIQ's) unless told otherwise" do
+      port = free_port
+      script = <<~RUBY
+        require "pathname"
+        module Rails
+          def self.root = Pathname(#{@spool.inspect})
+        end
+        require "openstack_http_event_monitor"
+        mon = OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "127.0.0.1:#{port}"}})
+        mon.start
+        puts "READY"
+        $stdout.flush
+        $stdin.gets
+        mon.stop
+      RUBY
+      Open3.popen2(RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", script) do |stdin, stdout, wait|
+        expect(Timeout.timeout(30) { stdout.gets }).to eq("READY\n")
+        expect(Dir.exist?(File.join(@spool, "data", "openstack_http_event_monitor", port.to_s))).to be(true)
+        stdin.puts
+        expect(wait.value).to be_success
+      end
     end
 
     it "is false while another monitor holds the spool, naming the holder" do

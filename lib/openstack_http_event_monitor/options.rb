@@ -28,7 +28,21 @@ class OpenstackHTTPEventMonitor
         raise ConfigurationError, "invalid option http: is required (the event service's :url and :auth) unless options[:ems] is given"
       end
 
-      merge(normalize(derived || {}), normalize(explicit || {}))
+      in_rails_data(merge(normalize(derived || {}), normalize(explicit || {})))
+    end
+
+    # A push receiver inside a Rails app (ManageIQ) keeps its spool under
+    # the app's `data/` folder unless `spool_dir` or `state_dir` says
+    # otherwise: the folder ManageIQ keeps across restarts and upgrades.
+    def in_rails_data(http)
+      source = http["source"]
+      return http unless source.is_a?(Hash) && %w[push].include?(source["type"].to_s)
+      return http if source.key?("spool_dir") || source.key?("state_dir")
+
+      root = defined?(::Rails) && ::Rails.respond_to?(:root) ? ::Rails.root : nil
+      return http if root.nil?
+
+      http.merge("source" => source.merge("state_dir" => File.join(root.to_s, "data")))
     end
 
     # `over` wins key by key; its `auth` refines the derived Keystone auth

@@ -84,9 +84,11 @@ impl PushMonitor {
     }
 
     fn spool_dir(&self) -> Result<std::path::PathBuf> {
-        match &self.options.spool_dir {
-            Some(dir) => Ok(dir.clone()),
-            None => spool::default_dir(self.options.listen.port()).map_err(|e| spool_error(&e)),
+        let port = self.options.listen.port();
+        match (&self.options.spool_dir, &self.options.state_dir) {
+            (Some(dir), _) => Ok(dir.clone()),
+            (None, Some(state)) => Ok(spool::dir_under(state, port)),
+            (None, None) => spool::default_dir(port).map_err(|e| spool_error(&e)),
         }
     }
 

@@ -120,3 +120,17 @@ fn secrets_are_scrubbed_from_what_the_monitor_says() {
     let m = monitor(dir.path());
     assert_eq!(m.shared().scrubber.scrub("pw is push-pw-1"), "pw is [REDACTED]");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_spool_dir_the_spool_is_made_under_state_dir_per_port() {
+    let state = tempfile::tempdir().unwrap();
+    let options = PushOptions::from_options(&json!({"listen": "127.0.0.1:0", "state_dir": state.path().to_str().unwrap(),
+                                                    "users": {"ceilometer": "push-pw-1"}}))
+    .unwrap();
+    let mut m = PushMonitor::new(options, 65536, 100, Arc::new(Shared::new())).unwrap();
+    m.start().unwrap();
+    assert_eq!(push(&m, &["s1"]).await, 200);
+    let spool = state.path().join("openstack_http_event_monitor").join("0");
+    assert!(std::fs::read_dir(&spool).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "seg")));
+    m.stop().await;
+}

@@ -30,6 +30,7 @@ const KEYS: &[&str] = &[
     "listen",
     "path",
     "spool_dir",
+    "state_dir",
     "users",
     "token_param",
     "token",
@@ -52,8 +53,12 @@ const KEYS: &[&str] = &[
 pub struct PushOptions {
     pub listen: SocketAddr,
     pub path: String,
-    /// `None`: the default under `$XDG_STATE_HOME`, per port.
+    /// `None`: the default under `state_dir`, per port.
     pub spool_dir: Option<PathBuf>,
+    /// Where the default spool directory is made (`None`:
+    /// `$XDG_STATE_HOME`, else `~/.local/state`); ManageIQ's Rails app
+    /// gives its `data/` folder.
+    pub state_dir: Option<PathBuf>,
     pub gate: Gate,
     pub tls: Option<TlsFiles>,
     pub max_body_bytes: u64,
@@ -114,6 +119,7 @@ impl PushOptions {
             listen,
             path,
             spool_dir: o.string("spool_dir")?.map(PathBuf::from),
+            state_dir: o.string("state_dir")?.map(PathBuf::from),
             gate,
             tls,
             max_body_bytes: o.count("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024, 1 << 32)?,

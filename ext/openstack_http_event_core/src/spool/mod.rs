@@ -256,7 +256,13 @@ fn default_dir_from(
         (None, Some(home)) => home.join(".local").join("state"),
         (None, None) => return Err(SpoolError::NoStateDir),
     };
-    Ok(base.join("openstack_http_event_monitor").join(port.to_string()))
+    Ok(dir_under(&base, port))
+}
+
+/// A receiver's spool directory under a state directory:
+/// `<state>/openstack_http_event_monitor/<port>`.
+pub fn dir_under(state: &std::path::Path, port: u16) -> PathBuf {
+    state.join("openstack_http_event_monitor").join(port.to_string())
 }
 
 impl Spool {
