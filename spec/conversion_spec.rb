@@ -70,6 +70,21 @@ RSpec.describe "Conversion" do
     expect(again[0].payload["event_type"]).to eq("compute.instance.create.end")
   end
 
+  it "folds many traits, repeats across any boundary, and more names than it caches, as ManageIQ does" do
+    many = panko_event("m1", "2026-01-01T00:00:00", :traits => (1..40).to_h { |i| ["t#{i}", "v#{i}"] })
+    many["traits"] << {"name" => "t3", "type" => "string", "value" => "late"}      # a repeat in a later chunk
+    many["traits"] << {"name" => "count", "type" => "integer", "value" => 7}
+    wide = panko_event("m2", "2026-01-01T00:00:01", :traits => (1..100).to_h { |i| ["w#{i}", i.to_s] })
+    service.add_events([many, wide])
+    service.configure(:require_auth => false)
+    raw = JSON.parse(Net::HTTP.get(URI("#{service.url}/v2/events?q.field=all_tenants&q.op=eq&q.value=True")))
+    events = drain(monitor)
+    expect(events.map(&:payload)).to eq(raw.map { |row| ManageIQConversion.payload(row) })
+    expect(events[0].payload["payload"].keys.first(4)).to eq(%w[t1 t2 t3 t4])
+    expect(events[0].payload["payload"]["t3"]).to eq("late")
+    expect(events[1].payload["payload"].size).to eq(100)
+  end
+
   it "makes ManageIQ's plain OpenstackEvent without calling initialize, and calls a changed initialize" do
     service.add_events(rows)
     script = <<~RUBY

@@ -36,7 +36,7 @@ class OpenstackHTTPEventMonitor
     # otherwise: the folder ManageIQ keeps across restarts and upgrades.
     def in_rails_data(http)
       source = http["source"]
-      return http unless source.is_a?(Hash) && %w[push].include?(source["type"].to_s)
+      return http unless source.is_a?(Hash) && source["type"].to_s == "push"
       return http if source.key?("spool_dir") || source.key?("state_dir")
 
       root = defined?(::Rails) && ::Rails.respond_to?(:root) ? ::Rails.root : nil

@@ -33,13 +33,11 @@ const CHUNK: usize = 16;
 /// Makes `OpenstackEvent`s, for one `fill` call.
 pub struct EventFactory<'r> {
     ruby: &'r Ruby,
-    event_class: RClass,
-    event_metadata: RHash,
-    class: VALUE,
+    class: RClass,
     /// `class.allocate` and `@payload`/`@metadata` set directly: the class
     /// is the plain value class (checked on the Ruby side).
     plain: bool,
-    metadata: VALUE,
+    metadata: RHash,
     /// "message_id", "event_type", "timestamp", "payload" (interned).
     keys: [VALUE; 4],
     slow_keys: Keys,
@@ -65,11 +63,9 @@ impl<'r> EventFactory<'r> {
         }
         EventFactory {
             ruby,
-            event_class: class,
-            event_metadata: metadata,
-            class: class.as_raw(),
+            class,
             plain,
-            metadata: metadata.as_raw(),
+            metadata,
             keys: keys.map(|k| k.as_raw()),
             slow_keys,
             payload_ivar: intern("@payload"),
@@ -115,15 +111,15 @@ impl<'r> EventFactory<'r> {
                     traits,
                 ];
                 rb_hash_bulk_insert(entries.len() as c_long, entries.as_ptr(), payload);
-                let metadata = rb_hash_dup(self.metadata);
+                let metadata = rb_hash_dup(self.metadata.as_raw());
                 let object = if self.plain {
-                    let object = rb_obj_alloc(self.class);
+                    let object = rb_obj_alloc(self.class.as_raw());
                     rb_ivar_set(object, self.payload_ivar, payload);
                     rb_ivar_set(object, self.metadata_ivar, metadata);
                     object
                 } else {
                     let args = [payload, metadata];
-                    rb_class_new_instance(2, args.as_ptr(), self.class)
+                    rb_class_new_instance(2, args.as_ptr(), self.class.as_raw())
                 };
                 rb_ary_push(pending, object)
             }
@@ -135,8 +131,8 @@ impl<'r> EventFactory<'r> {
     /// the general converter, then `class.new`.
     fn push_nested(&self, event: &Event, pending: RArray) -> Result<(), Error> {
         let payload = convert::event_payload(self.ruby, &self.slow_keys, event)?;
-        let metadata: RHash = self.event_metadata.funcall("dup", ())?;
-        pending.push(self.event_class.new_instance((payload, metadata))?)
+        let metadata: RHash = self.metadata.funcall("dup", ())?;
+        pending.push(self.class.new_instance((payload, metadata))?)
     }
 
     /// The interned String for a trait name, from the cache when seen.
@@ -156,9 +152,7 @@ impl<'r> EventFactory<'r> {
         }
         value
     }
-}
 
-impl EventFactory<'_> {
     /// # Safety
     /// The GVL is held; `value` is flat.
     unsafe fn flat_value(&self, value: &json::Value) -> VALUE {

@@ -299,6 +299,7 @@ mod tests;
 /// The size of a request head as sent (request line and header lines),
 /// near enough to hold it to `max_header_bytes`.
 fn head_size<B>(request: &hyper::Request<B>) -> usize {
-    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
+    let target = request.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    let line = request.method().as_str().len() + target + 12;
     request.headers().iter().fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
 }
