@@ -287,9 +287,17 @@ class OpenstackHTTPEventMonitor
 
     def tail(options, flags)
       monitor = OpenstackHTTPEventMonitor.new(options)
-      previous = %w[INT TERM].to_h { |signal| [signal, trap(signal) { monitor.stop }] }
+      stopping = false
+      previous = %w[INT TERM].to_h do |signal|
+        [signal, trap(signal) do
+          stopping = true
+          monitor.stop
+        end]
+      end
       count = 0
       monitor.start
+      # a Ctrl-C while `start` ran (it resumes the monitor) is not lost
+      monitor.stop if stopping
       monitor.each_batch do |events|
         events.each do |event|
           @stdout.puts(JSON.generate(event.payload))
