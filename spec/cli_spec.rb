@@ -156,6 +156,23 @@ RSpec.describe "openstack-http-events" do
     expect(cli("tail", "--cassette", "x.yml")[0]).to eq(2)
   end
 
+  it "ends on SIGINT however early it comes, also while starting a receiver", :timeout => 90 do
+    lib = File.expand_path("../lib", __dir__)
+    [0.2, 0.4, 0.6, 0.8, 1.0, 1.5].each do |delay|
+      Dir.mktmpdir("cli-spool") do |spool|
+        port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+        Open3.popen3(RbConfig.ruby, "-I", lib, exe, "listen", "--bind", "127.0.0.1", "--port", port.to_s,
+                     "--allow-anonymous", "--spool", spool) do |_in, _out, _err, wait|
+          sleep delay
+          Process.kill("INT", wait.pid)
+          expect(wait.join(15)).to be_truthy, "still running 15 s after an INT sent #{delay} s after it started"
+        ensure
+          Process.kill("KILL", wait.pid) if wait.alive?
+        end
+      end
+    end
+  end
+
   it "stops on SIGINT and prints a summary", :timeout => 60 do
     lib = File.expand_path("../lib", __dir__)
     Open3.popen3(env, RbConfig.ruby, "-I", lib, exe, "tail", "--poll-interval", "0.1") do |_in, out, err, wait|
