@@ -34,8 +34,14 @@ def stop_after(seconds)
 
   Thread.new do
     sleep seconds
-    yield if block_given?
-    Process.kill("INT", Process.pid)
+    begin
+      yield if block_given?
+    rescue StandardError => e
+      warn("demo: stopping the look-alike failed (#{e.class}: #{e.message}); stopping anyway")
+    ensure
+      # always: a failed look-alike request must not leave the demo running
+      Process.kill("INT", Process.pid)
+    end
   end
 end
 
