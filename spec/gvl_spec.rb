@@ -139,6 +139,39 @@ RSpec.describe "Never blocking Ruby" do
     end
   end
 
+  # Ruby 3.1 tells the waiting main thread of a signal itself only while it
+  # is the process's only Ruby thread; otherwise the wait must look by itself.
+  it "ends a quiet receiver's wait on a signal sent while other Ruby threads live: a trap's stop, TERM's default",
+     :timeout => 60 do
+    script = <<~RUBY
+      require "openstack_http_event_monitor"
+      require "socket"
+      require "tmpdir"
+      port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+      Dir.mktmpdir do |dir|
+        mon = OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "127.0.0.1:\#{port}",
+                                                                  :spool_dir => dir, :users => {"u" => "p"}}},
+                                            :logger => Logger.new(nil))
+        trap("INT") { mon.stop }
+        mon.start
+        # another thread sends the signal and ends; no event ever comes
+        Thread.new { sleep 0.3; Process.kill("INT", Process.pid) }
+        mon.each_batch { nil }
+        $stdout.puts "stopped by the trap"; $stdout.flush
+        mon.start
+        Thread.new { sleep 0.3; Process.kill("TERM", Process.pid) }
+        begin
+          mon.each_batch { nil }
+        rescue SignalException => e
+          $stdout.puts "\#{e.message}"; $stdout.flush
+        end
+      end
+    RUBY
+    lib = File.expand_path("../lib", __dir__)
+    out, err, status = Open3.capture3(RbConfig.ruby, "-I", lib, "-rlogger", "-e", script)
+    expect([out, status.success?]).to eq(["stopped by the trap\nSIGTERM\n", true]), err
+  end
+
   it "turns a Rust panic into a Ruby exception" do
     native = monitor.instance_variable_get(:@native)
     expect { native.__debug_panic }.to raise_error(OpenstackHTTPEventMonitor::InternalError, /panic/)

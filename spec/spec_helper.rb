@@ -9,6 +9,7 @@ require_relative "support/lookalike"
 require_relative "support/monitor_helpers"
 require_relative "support/json_source_helpers"
 require_relative "support/push_helpers"
+require_relative "support/watchdog"
 
 RSpec.configure do |config|
   config.disable_monkey_patching!
@@ -21,8 +22,8 @@ RSpec.configure do |config|
     c.syntax = :expect
   end
 
-  # No example may hang the suite.
+  # No example may hang the suite, nor a process it started.
   config.around do |example|
-    Timeout.timeout(example.metadata.fetch(:timeout, 90)) { example.run }
+    Watchdog.run(example.metadata.fetch(:timeout, 90)) { example.run }
   end
 end

@@ -218,15 +218,27 @@ fn handle_interrupts() -> Result<(), magnus::Error> {
     .map(|_| ())
 }
 
+/// How long one wait without the GVL lasts before the GVL is taken back to
+/// look for interrupts Ruby did not tell us of (Ruby's own time slice).
+///
+/// Ruby 3.1 calls the unblock function from its signal handler only when
+/// the main thread is the process's only Ruby thread. With other threads
+/// alive it leaves a signal to whichever Ruby thread handles signals next;
+/// when every other thread is gone or also waiting outside Ruby, nobody
+/// does, and a SIGTERM or a trap's `stop` would wait for the next event —
+/// forever on a quiet receiver. Coming back every slice bounds that.
+const RECHECK_INTERRUPTS: Duration = Duration::from_millis(100);
+
 /// Drives `future` to completion on the shared runtime without the GVL.
 ///
-/// When Ruby interrupts the wait, the future is kept, the GVL taken back and
-/// Ruby's pending interrupts handled: a trap handler that returns (a
-/// harmless signal), a deferred `Thread#raise` under
-/// `Thread.handle_interrupt(:never)` or a time-slice tick costs nothing and
-/// the same request goes on; an interrupt that raises (`Thread#raise`,
-/// `Thread#kill`, Ctrl-C, `Timeout`) comes back as the error and the future
-/// is dropped (its state must stay consistent at every await).
+/// When Ruby interrupts the wait, and every [`RECHECK_INTERRUPTS`] anyway,
+/// the future is kept, the GVL taken back and Ruby's pending interrupts
+/// handled: a trap handler that returns (a harmless signal), a deferred
+/// `Thread#raise` under `Thread.handle_interrupt(:never)`, a time-slice tick
+/// or no interrupt at all costs nothing and the same request goes on; an
+/// interrupt that raises (`Thread#raise`, `Thread#kill`, Ctrl-C, `Timeout`)
+/// comes back as the error and the future is dropped (its state must stay
+/// consistent at every await).
 pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockError> {
     let runtime = openstack_http_event_core::runtime::shared().map_err(BlockError::Runtime)?;
     // Declared before the future, so dropped after it: a future abandoned
@@ -241,6 +253,7 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockE
                     biased;
                     _ = interrupt.tripped() => None,
                     output = &mut future => Some(output),
+                    _ = tokio::time::sleep(RECHECK_INTERRUPTS) => None,
                 }
             })
         })
