@@ -218,21 +218,33 @@ fn handle_interrupts() -> Result<(), magnus::Error> {
     .map(|_| ())
 }
 
-/// How long one wait without the GVL lasts before the GVL is taken back to
-/// look for interrupts Ruby did not tell us of (Ruby's own time slice).
+/// On the main thread, how long one wait without the GVL lasts before the
+/// GVL is taken back to look for interrupts Ruby did not tell us of (Ruby's
+/// own time slice).
 ///
-/// Ruby 3.1 calls the unblock function from its signal handler only when
-/// the main thread is the process's only Ruby thread. With other threads
-/// alive it leaves a signal to whichever Ruby thread handles signals next;
-/// when every other thread is gone or also waiting outside Ruby, nobody
-/// does, and a SIGTERM or a trap's `stop` would wait for the next event —
-/// forever on a quiet receiver. Coming back every slice bounds that.
+/// Signals are handled on the main thread. Ruby 3.1 calls its unblock
+/// function from the signal handler only while it is the process's only
+/// Ruby thread; with other threads alive it leaves the signal to whichever
+/// Ruby thread handles signals next, and when every other thread is gone or
+/// waiting outside Ruby nobody does: a SIGTERM or a trap's `stop` would wait
+/// for the next event — forever on a quiet receiver. Other threads are
+/// interrupted through the unblock function under Ruby's lock (`Thread#raise`,
+/// `Thread#kill`), so they wait without coming back: 100 idle monitors in
+/// threads cost nothing.
 const RECHECK_INTERRUPTS: Duration = Duration::from_millis(100);
+
+/// Whether the calling thread is Ruby's main thread, which runs trap
+/// handlers. Must be called with the GVL held.
+fn on_main_thread() -> bool {
+    // SAFETY: both only read the VM's thread pointers; the caller holds the
+    // GVL on a Ruby thread.
+    unsafe { rb_sys::rb_thread_current() == rb_sys::rb_thread_main() }
+}
 
 /// Drives `future` to completion on the shared runtime without the GVL.
 ///
-/// When Ruby interrupts the wait, and every [`RECHECK_INTERRUPTS`] anyway,
-/// the future is kept, the GVL taken back and Ruby's pending interrupts
+/// When Ruby interrupts the wait, and on the main thread every
+/// [`RECHECK_INTERRUPTS`] anyway, the future is kept, the GVL taken back and Ruby's pending interrupts
 /// handled: a trap handler that returns (a harmless signal), a deferred
 /// `Thread#raise` under `Thread.handle_interrupt(:never)`, a time-slice tick
 /// or no interrupt at all costs nothing and the same request goes on; an
@@ -246,6 +258,7 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockE
     // its drop may need the runtime (a pooled connection closing).
     let _context = runtime.enter();
     let mut future = std::pin::pin!(future);
+    let recheck = on_main_thread().then_some(RECHECK_INTERRUPTS);
     loop {
         let round = without_gvl(|interrupt| {
             runtime.block_on(async {
@@ -253,7 +266,7 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockE
                     biased;
                     _ = interrupt.tripped() => None,
                     output = &mut future => Some(output),
-                    _ = tokio::time::sleep(RECHECK_INTERRUPTS) => None,
+                    _ = recheck_after(recheck) => None,
                 }
             })
         })
@@ -263,6 +276,14 @@ pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockE
             Outcome::Panicked(message) => return Ok(Outcome::Panicked(message)),
             Outcome::Done(None) => handle_interrupts().map_err(BlockError::Ruby)?,
         }
+    }
+}
+
+/// Resolves after `period`; never without one.
+async fn recheck_after(period: Option<Duration>) {
+    match period {
+        Some(period) => tokio::time::sleep(period).await,
+        None => std::future::pending().await,
     }
 }
 
