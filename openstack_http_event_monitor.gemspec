@@ -21,7 +21,7 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir[
     "lib/**/*.rb", "exe/*", "ext/**/*.{rs,rb,toml}", "lookalike/**/*.{rs,toml}",
-    "Cargo.toml", "Cargo.lock", "README.md", "CHANGELOG.md", "LICENSE",
+    "Cargo.toml", "Cargo.lock", "README.md", "CHANGELOG.md", "LICENSE", "config/settings.yml",
     "spec/fixtures/keystone/*"
   ]
   spec.bindir = "exe"

@@ -17,10 +17,14 @@ require_relative "openstack_http_event_monitor/version"
 require_relative "openstack_http_event_monitor/errors"
 require_relative "openstack_http_event_monitor/openstack_event"
 require_relative "openstack_http_event_monitor/options"
+require_relative "openstack_http_event_monitor/event_stream"
 require_relative "openstack_http_event_monitor/provider"
 require_relative "openstack_http_event_monitor/logging"
 require "openstack_http_event_monitor/openstack_http_event_monitor"
 require_relative "openstack_http_event_monitor/monitor"
+require_relative "openstack_http_event_monitor/provider_form"
+require_relative "openstack_http_event_monitor/manager_patches"
 require_relative "openstack_http_event_monitor/manageiq"
+require_relative "openstack_http_event_monitor/engine" if defined?(::Rails::Engine)
 
 OpenstackHTTPEventMonitor.register!

@@ -22,6 +22,17 @@ RSpec.describe "Security" do
       end
     end
 
+    it "trusts a CA given as PEM text (:ca_pem, as ManageIQ stores an endpoint's CA), and names it when it is not PEM" do
+      pem = File.read(@ca.path("ca.pem"))
+      Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|
+        expect(OpenstackHTTPEventMonitor.verify!(:http => https_options(tls, :ca_pem => pem))).to be(true)
+        expect { OpenstackHTTPEventMonitor.verify!(:http => https_options(tls, :ca_pem => "not a certificate")) }
+          .to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, /http\.ca_pem/)
+        expect { OpenstackHTTPEventMonitor.new(:http => https_options(tls, :ca_pem => pem, :ca_file => @ca.path("ca.pem"))) }
+          .to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, /http\.ca_pem.*http\.ca_file/)
+      end
+    end
+
     it "turns verification off only when asked, with a warning" do
       io = StringIO.new
       Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|

@@ -12,6 +12,9 @@ class OpenstackHTTPEventMonitor
     end
   end
 
+  # The OpenStack provider classes with an "Events" form tab.
+  MANAGERS = %w[ManageIQ::Providers::Openstack::CloudManager ManageIQ::Providers::Openstack::InfraManager].freeze
+
   # ManageIQ exception classes matching this gem's errors, by name (looked
   # up when raised: MiqException is a ManageIQ app constant).
   MIQ_EXCEPTIONS = {
@@ -29,6 +32,36 @@ class OpenstackHTTPEventMonitor
       meta = ::OpenstackEventMonitor.singleton_class
       meta.prepend(Selection) unless meta.ancestors.include?(Selection)
       true
+    end
+
+    # Teaches ManageIQ's OpenStack provider the "HTTP" event stream: the
+    # provider form's option and sub-form, its validation, its endpoint role
+    # and authtype `http`, `event_monitor_options` answering `:http`, and
+    # the event catchers' `:http` worker settings (see {ManagerPatches}).
+    # Prepends modules, nothing else: ManageIQ's files and data stay as they
+    # are. Idempotent; the gem's Rails engine runs it from `to_prepare`
+    # (again after each code reload), and a Rails console or a spec may run
+    # it once ManageIQ's provider classes are loadable.
+    # @return [Boolean] true when the provider classes were found and patched
+    def install_manageiq!
+      managers = MANAGERS.filter_map { |name| manageiq_constant(name) }
+      mixin = manageiq_constant("ManageIQ::Providers::Openstack::ManagerMixin")
+      return false if managers.empty? || mixin.nil?
+
+      managers.each do |manager|
+        prepend_once(manager.singleton_class, ManagerPatches::ClassMethods)
+        prepend_once(manager, ManagerPatches::InstanceMethods)
+      end
+      prepend_once(mixin, ManagerPatches::EventMonitorOptions)
+      runner = manageiq_constant("ManageIQ::Providers::Openstack::EventCatcherRunnerMixin")
+      prepend_once(runner, ManagerPatches::WorkerSettings) if runner
+      true
+    end
+
+    # Whether {install_manageiq!} has patched the provider classes.
+    # @return [Boolean]
+    def manageiq_installed?
+      MANAGERS.any? { |name| manageiq_constant(name)&.ancestors&.include?(ManagerPatches::InstanceMethods) }
     end
 
     # The `:events_monitor` values that select this plugin.
@@ -62,6 +95,22 @@ class OpenstackHTTPEventMonitor
     end
 
     private
+
+    def prepend_once(target, patch)
+      target.prepend(patch) unless target.ancestors.include?(patch)
+    end
+
+    # The constant, autoloaded if need be (`const_defined?` is true for a
+    # constant Zeitwerk registered); nil without ManageIQ.
+    def manageiq_constant(name)
+      name.split("::").reduce(Object) do |scope, part|
+        return nil unless scope.is_a?(Module) && scope.const_defined?(part, false)
+
+        scope.const_get(part, false)
+      end
+    rescue NameError, LoadError
+      nil
+    end
 
     def miq_class(ours, miq)
       @miq_classes ||= {}

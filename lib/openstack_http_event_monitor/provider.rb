@@ -12,7 +12,10 @@ class OpenstackHTTPEventMonitor
   #   `provider_region`; network and cinder managers read these from
   #   `parent_manager`;
   # - `event_types_regex` from `options[:ceilometer]` (the worker settings);
-  # - back-read seconds from ManageIQ's `Settings`.
+  # - back-read seconds from ManageIQ's `Settings`;
+  # - with an "HTTP" event stream chosen in the provider form (an `http`
+  #   endpoint, see {EventStream}), its URL, source and credentials, or its
+  #   push receiver, instead of the Keystone catalog.
   #
   # Whatever `options[:http]` says wins, key by key (`:auth` merged too).
   module Provider
@@ -27,10 +30,12 @@ class OpenstackHTTPEventMonitor
 
       manager = connection_manager(ems)
       protocol = manager.try_value(:security_protocol)&.to_s
-      http = {
-        "auth"        => keystone(manager, protocol),
-        "verify_ssl"  => !UNVERIFIED.include?(protocol)
-      }
+      keystone = {"auth" => keystone(manager, protocol), "verify_ssl" => !UNVERIFIED.include?(protocol)}
+      stream = EventStream.of(manager.record)
+      http = if stream.nil? then keystone
+             elsif stream.mode == "catalog" then keystone.merge(stream.http_options)
+             else stream.http_options(:ems => ems)
+             end
       regex = (options[:ceilometer] || {})[:event_types_regex] if options[:ceilometer].is_a?(Hash)
       http["event_types_regex"] = regex if regex && !regex.to_s.empty?
       backread = setting(:ems, :ems_openstack, :event_handling, :event_backread_seconds)

@@ -120,6 +120,9 @@ impl Default for Limits {
 pub struct Tls {
     pub verify: bool,
     pub ca_file: Option<PathBuf>,
+    /// Trusted CAs given as PEM text (ManageIQ keeps an endpoint's CA so);
+    /// never with `ca_file`.
+    pub ca_pem: Option<String>,
     /// Client certificate chain and its private key (PEM files).
     pub client_identity: Option<(PathBuf, PathBuf)>,
 }
@@ -247,6 +250,7 @@ const KEYS: &[&str] = &[
     "read_timeout",
     "verify_ssl",
     "ca_file",
+    "ca_pem",
     "client_cert",
     "client_key",
     "proxy",
@@ -359,6 +363,10 @@ impl Config {
             }
         };
         let ca_file = file("ca_file")?;
+        let ca_pem = o.string("ca_pem")?.filter(|pem| !pem.trim().is_empty());
+        if ca_file.is_some() && ca_pem.is_some() {
+            return Err(Error::config("http.ca_pem", "is given with http.ca_file: give one of them"));
+        }
         let client_identity = match (file("client_cert")?, file("client_key")?) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -388,7 +396,7 @@ impl Config {
             since,
             open_timeout: o.seconds("open_timeout", 10.0, false)?,
             read_timeout: o.seconds("read_timeout", 60.0, false)?,
-            tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, client_identity },
+            tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, ca_pem, client_identity },
             proxy,
             record,
             limits: Limits {

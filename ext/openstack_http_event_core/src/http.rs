@@ -49,15 +49,20 @@ pub struct Reply {
 
 impl Http {
     pub fn new(config: &Config) -> Result<Self> {
-        let ca = match &config.tls.ca_file {
-            None => Vec::new(),
-            Some(path) => {
+        let ca = match (&config.tls.ca_file, &config.tls.ca_pem) {
+            (Some(path), _) => {
                 let pem = std::fs::read(path)
                     .map_err(|e| Error::config("http.ca_file", format!("cannot read {}: {e}", path.display())))?;
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                     Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display()))
                 })?
             }
+            (None, Some(pem)) => match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+                Ok(certs) if !certs.is_empty() => certs,
+                Ok(_) => return Err(Error::config("http.ca_pem", "holds no PEM certificate")),
+                Err(e) => return Err(Error::config("http.ca_pem", format!("is not a PEM bundle: {e}"))),
+            },
+            (None, None) => Vec::new(),
         };
         let identity = match &config.tls.client_identity {
             None => None,

@@ -19,6 +19,10 @@ class OpenstackEventMonitor
       DEFAULT_PLUGIN_PRIORITY
     end
 
+    def available?(options)
+      event_monitor_class(options).available?(options)
+    end
+
     def subclasses
       super.sort_by(&:plugin_priority).reverse
     end
@@ -77,7 +81,7 @@ end
 
 class OpenstackNullEventMonitor < OpenstackEventMonitor
   def self.available?(_options)
-    true
+    false
   end
 
   def self.plugin_priority

@@ -124,9 +124,10 @@ fn secrets_are_scrubbed_from_what_the_monitor_says() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_spool_dir_the_spool_is_made_under_state_dir_per_port() {
     let state = tempfile::tempdir().unwrap();
-    let options = PushOptions::from_options(&json!({"listen": "127.0.0.1:0", "state_dir": state.path().to_str().unwrap(),
+    let options =
+        PushOptions::from_options(&json!({"listen": "127.0.0.1:0", "state_dir": state.path().to_str().unwrap(),
                                                     "users": {"ceilometer": "push-pw-1"}}))
-    .unwrap();
+        .unwrap();
     let mut m = PushMonitor::new(options, 65536, 100, Arc::new(Shared::new())).unwrap();
     m.start().unwrap();
     assert_eq!(push(&m, &["s1"]).await, 200);
