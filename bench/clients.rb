@@ -34,7 +34,7 @@ module BenchClients
   def monitor_drain(service, page_size)
     monitor = OpenstackHTTPEventMonitor.new(:http => {
       :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},
-      :page_size => page_size, :poll_interval => 0
+      :page_size => page_size, :poll_interval => 0.1
     })
     drain(monitor)
   end
@@ -47,7 +47,7 @@ module BenchClients
   # {"next": ...}}`, paged by the next link.
   def json_drain(service, page_size)
     monitor = OpenstackHTTPEventMonitor.new(:http => {
-      :url => "#{service.url}/json/events", :auth => {:type => :none}, :page_size => page_size, :poll_interval => 0,
+      :url => "#{service.url}/json/events", :auth => {:type => :none}, :page_size => page_size, :poll_interval => 0.1,
       :source => {:type => :json, :records => "/events", :fields => JSON_FIELDS,
                   :params => {:since => "{since}", :limit => "{limit}"},
                   :paging => {:type => :next, :pointer => "/links/next"}}
@@ -75,7 +75,7 @@ module BenchClients
   def sample(service, page_size)
     monitor = OpenstackHTTPEventMonitor.new(:http => {
       :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},
-      :page_size => page_size, :poll_interval => 0
+      :page_size => page_size, :poll_interval => 0.1
     })
     page = nil
     monitor.start

@@ -48,7 +48,7 @@ RSpec.describe "Auth types" do
   end
 
   def options(auth, **extra)
-    {:logger => logger, :http => {:url => service.url, :auth => auth, :poll_interval => 0.05, :page_size => 100}.merge(extra)}
+    {:logger => logger, :http => {:url => service.url, :auth => auth, :poll_interval => 0.1, :page_size => 100}.merge(extra)}
   end
 
   # 230 events: more than two pages, 30 of them on one timestamp.

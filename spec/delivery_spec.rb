@@ -16,7 +16,7 @@ RSpec.describe "Delivery acknowledged by the block" do
 
   it "loses nothing when Timeout interrupts each_batch while 20,000 events drain", :timeout => 180 do
     service.generate(:count => 20_000, :start => "2026-01-01T00:00:00", :step_ms => 1, :prefix => "to")
-    mon = monitor(:page_size => 200, :poll_interval => 0.05)
+    mon = monitor(:page_size => 200, :poll_interval => 0.1)
     mon.start
     seen = []
     timeouts = 0

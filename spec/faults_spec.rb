@@ -84,7 +84,7 @@ RSpec.describe "Riding through faults" do
   it "rides through a service that refuses connections for a while, then comes back" do
     port = TCPServer.open("127.0.0.1", 0) { |s| s.addr[1] }
     url = "http://127.0.0.1:#{port}"
-    mon = OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}, :poll_interval => 0.05})
+    mon = OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}, :poll_interval => 0.1})
     got = []
     mon.start
     poller = Thread.new { mon.each_batch { |b| got.concat(b); mon.stop if got.size >= 3 } }

@@ -23,7 +23,7 @@ RSpec.describe "ManageIQ plugin registration" do
 
     good = {:events_monitor => :http, :hostname => "cloud", :port => 5000, :username => "admin", :password => "secret",
             :http => {:auth => {:type => :keystone, :url => ENV.fetch("KEYSTONE"), :username => "admin",
-                                :password => "secret"}, :poll_interval => 0.05}}
+                                :password => "secret"}, :poll_interval => 0.1}}
     bad = good.merge(:hostname => "other", :http => good[:http].merge(:auth => good[:http][:auth].merge(:password => "wrong")))
     first = OpenstackEventMonitor.new(good)
     events = []

@@ -33,6 +33,7 @@ RSpec.describe OpenstackHTTPEventMonitor do
       "a zero page size"                => [{:url => "http://h", :page_size => 0}, "http.page_size"],
       "a negative backread"             => [{:url => "http://h", :backread_seconds => -1}, "http.backread_seconds"],
       "a String poll interval"          => [{:url => "http://h", :poll_interval => "5"}, "http.poll_interval"],
+      "a poll interval under 0.1 s"     => [{:url => "http://h", :poll_interval => 0.05}, "http.poll_interval"],
       "an unknown key"                  => [{:url => "http://h", :pagesize => 10}, "http.pagesize"],
       "an uncompilable regexp"          => [{:url => "http://h", :event_types_regex => "(unclosed"}, "http.event_types_regex"],
       "an unparseable since"            => [{:url => "http://h", :since => "last tuesday"}, "http.since"],

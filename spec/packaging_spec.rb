@@ -33,6 +33,15 @@ RSpec.describe "the packaged gem", :timeout => 1200 do
     out
   end
 
+  it "`rake build` writes the gem into pkg/, not the checkout's root" do
+    before = Dir[File.join(root, "*.gem")]
+    out, status = Open3.capture2e("rake", "build", :chdir => root)
+    expect(status).to be_success, out
+    gem = File.join(root, "pkg", "openstack_http_event_monitor-#{OpenstackHTTPEventMonitor::VERSION}.gem")
+    expect(File.size?(gem)).to be > 0
+    expect(Dir[File.join(root, "*.gem")]).to eq(before)
+  end
+
   it "builds, installs with its extension, and loads and runs from any directory" do
     run!("gem", "build", "openstack_http_event_monitor.gemspec", "--output", File.join(@dir, "ohem.gem"), :chdir => root)
     run!("gem", "install", "--local", "--no-document", File.join(@dir, "ohem.gem"), :chdir => @dir)

@@ -25,7 +25,7 @@ RSpec.describe "Politeness" do
   def gh_monitor(**http)
     OpenstackHTTPEventMonitor.new(
       :logger => Logger.new(io),
-      :http   => {:url => "#{service.url}/json/gh", :poll_interval => 0.05, :page_size => 100, :backread_seconds => 0,
+      :http   => {:url => "#{service.url}/json/gh", :poll_interval => 0.1, :page_size => 100, :backread_seconds => 0,
                   :auth => {:type => :bearer, :token => token}, :source => gh_source}.merge(http)
     )
   end

@@ -140,7 +140,7 @@ RSpec.describe "Polling Panko" do
   it "works with a plain token and with no auth" do
     service.add_events([panko_event("x", "2026-09-09T00:00:00.000000")])
     service.configure(:require_auth => false)
-    mon = OpenstackHTTPEventMonitor.new(:http => {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.05})
+    mon = OpenstackHTTPEventMonitor.new(:http => {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.1})
     expect(ids(drain(mon))).to eq(%w[x])
     expect(event_requests.last["token"]).to be(false)
   end

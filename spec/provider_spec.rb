@@ -25,7 +25,7 @@ RSpec.describe "Configuration from the ManageIQ provider" do
   end
 
   def options(ems, **extra)
-    {:ems => ems, :logger => logger, :http => {:poll_interval => 0.05}}.merge(extra)
+    {:ems => ems, :logger => logger, :http => {:poll_interval => 0.1}}.merge(extra)
   end
 
   def first_events_request
@@ -66,7 +66,7 @@ RSpec.describe "Configuration from the ManageIQ provider" do
   it "lets options[:http] name the project and override what the provider says" do
     ems = provider(:api_version => "v2")
     service.add_events([panko_event("demos", "2026-01-01T00:00:01.000000", :project => service.project_id("demo"))])
-    mon = OpenstackHTTPEventMonitor.new(options(ems, :http => {:auth => {:project_name => "demo"}, :poll_interval => 0.05}))
+    mon = OpenstackHTTPEventMonitor.new(options(ems, :http => {:auth => {:project_name => "demo"}, :poll_interval => 0.1}))
     expect(ids(drain(mon))).to eq(%w[demos])
   end
 

@@ -10,7 +10,7 @@ RSpec.describe "Security" do
   after(:all) { @ca&.cleanup }
 
   def https_options(service, **extra)
-    {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.05}.merge(extra)
+    {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.1}.merge(extra)
   end
 
   describe "TLS" do
@@ -66,7 +66,7 @@ RSpec.describe "Security" do
       Lookalike.open(:no_auth => true) do |proxy|
         proxy.add_events([panko_event("via-proxy", "2026-01-01T00:00:00.000000")])
         service.configure(:require_auth => false)
-        opts = {:http => {:url => service.url, :auth => {:type => :none}, :proxy => proxy.url, :poll_interval => 0.05}}
+        opts = {:http => {:url => service.url, :auth => {:type => :none}, :proxy => proxy.url, :poll_interval => 0.1}}
         expect(ids(drain(OpenstackHTTPEventMonitor.new(opts)))).to eq(%w[via-proxy])
         expect(proxy.requests.map { |r| r["path"] }).to include("/v2/events")
         expect(event_requests).to be_empty
@@ -80,7 +80,7 @@ RSpec.describe "Security" do
         begin
           %w[no_proxy NO_PROXY].each { |k| ENV.delete(k) }
           ENV["http_proxy"] = proxy.url
-          mon = OpenstackHTTPEventMonitor.new(:http => {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.05})
+          mon = OpenstackHTTPEventMonitor.new(:http => {:url => service.url, :auth => {:type => :none}, :poll_interval => 0.1})
         ensure
           %w[http_proxy HTTP_PROXY no_proxy NO_PROXY].each { |k| saved.key?(k) ? ENV[k] = saved[k] : ENV.delete(k) }
         end

@@ -14,7 +14,7 @@ module JsonSourceHelpers
   def json_monitor(path, source, **http)
     OpenstackHTTPEventMonitor.new(
       :logger => Logger.new(io),
-      :http   => {:url => "#{service.url}#{path}", :poll_interval => 0.05, :page_size => 100,
+      :http   => {:url => "#{service.url}#{path}", :poll_interval => 0.1, :page_size => 100,
                   :source => {:type => :json, :fields => json_fields}.merge(source)}.merge(http)
     )
   end

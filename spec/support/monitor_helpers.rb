@@ -30,7 +30,7 @@ module MonitorHelpers
   def keystone_options(**extra)
     {
       :auth => {:type => :keystone, :url => service.keystone_url, :username => "admin", :password => "secret"},
-      :poll_interval => 0.05
+      :poll_interval => 0.1
     }.merge(extra)
   end
 

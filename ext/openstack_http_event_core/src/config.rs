@@ -389,7 +389,7 @@ impl Config {
             push,
             auth,
             page_size,
-            poll_interval: o.seconds("poll_interval", 1.0, true)?,
+            poll_interval: poll_interval(&o)?,
             backread: o.seconds("backread_seconds", 5.0, true)?,
             event_types,
             all_tenants,
@@ -417,6 +417,25 @@ impl Config {
 /// Whether `http.source` is `{:type => :json, …}`.
 fn is_json_source(value: &Value) -> bool {
     value.get("type").and_then(Value::as_str) == Some("json")
+}
+
+/// The least time between two polls: below it a monitor would flood the
+/// service (at 0, thousands of requests a second on loopback).
+pub const MIN_POLL_INTERVAL: f64 = 0.1;
+
+/// `poll_interval`: seconds, at least [`MIN_POLL_INTERVAL`].
+fn poll_interval(o: &Options) -> Result<Duration> {
+    let interval = o.seconds("poll_interval", 1.0, true)?;
+    if interval.as_secs_f64() < MIN_POLL_INTERVAL {
+        return Err(Error::config(
+            "http.poll_interval",
+            format!(
+                "must be at least {MIN_POLL_INTERVAL} seconds (a backlog is read back to back whatever it is), got {}",
+                interval.as_secs_f64()
+            ),
+        ));
+    }
+    Ok(interval)
 }
 
 /// `:push`, or `{:type => :push, …}`.
@@ -655,6 +674,12 @@ mod tests {
         let c = Config::from_value(&json!({"url": "http://x", "page_size": 500, "max_page_size": 50_000})).unwrap();
         assert_eq!(c.limits.max_page_size, 50_000);
         assert!(err(json!({"url": "http://x", "ca_file": "/nonexistent/ca.pem"})).contains("http.ca_file"));
+        let e = err(json!({"url": "http://x", "poll_interval": 0.05}));
+        assert!(e.contains("http.poll_interval") && e.contains("at least 0.1"), "{e}");
+        assert!(err(json!({"url": "http://x", "poll_interval": 0})).contains("http.poll_interval"));
+        let c = Config::from_value(&json!({"url": "http://x", "poll_interval": 0.1})).unwrap();
+        assert_eq!(c.poll_interval, Duration::from_millis(100));
+        assert!(err(json!({"url": "http://x", "ca_file": "/x", "ca_pem": "y"})).contains("http.ca"));
         assert!(err(json!({"url": "http://x", "client_cert": "/etc/hostname"})).contains("http.client_key"));
         assert!(err(json!({"url": "http://x", "proxy": "proxy:3128"})).contains("http.proxy"));
         let e = err(json!({"url": "http://x", "proxy": "socks9://user:pw@proxy"}));

@@ -811,7 +811,8 @@ mod tests {
     }
 
     fn monitor(url: &str) -> Monitor {
-        let config = Config::from_value(&serde_json::json!({"url": url, "poll_interval": 0})).unwrap();
+        let mut config = Config::from_value(&serde_json::json!({"url": url})).unwrap();
+        config.poll_interval = std::time::Duration::ZERO; // below the option's floor: tests poll back to back
         Monitor::new(config).unwrap()
     }
 
