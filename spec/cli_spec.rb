@@ -6,6 +6,7 @@ require "rbconfig"
 require "tmpdir"
 require "yaml"
 require "openstack_http_event_monitor/cli"
+require_relative "support/tls"
 
 RSpec.describe "openstack-http-events" do
   with_lookalike
@@ -154,6 +155,146 @@ RSpec.describe "openstack-http-events" do
     end
     expect(cli("record")[0, 3]).to match([2, "", a_string_including("--cassette")])
     expect(cli("tail", "--cassette", "x.yml")[0]).to eq(2)
+  end
+
+  it "--max-events N prints exactly N events (0: none); the summary counts them as printed=N" do
+    service.generate(:count => 30, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "m")
+    status, out, err = cli("tail", "--max-events", "0")
+    expect([status, out]).to eq([0, ""]), err
+    expect(err).to match(/^stopped: polls=\d+ events=\d+ printed=0 /)
+    status, out, err = cli("tail", "--max-events", "7", "--page-size", "5")
+    expect([status, out.lines.map { |l| JSON.parse(l)["message_id"] }]).to eq([0, names("m", 7)])
+    expect(err).to include(" printed=7 ")
+    status, out, err = cli("tail", "--once", "--max-events", "100")
+    expect([status, out.lines.size]).to eq([0, 30])
+    expect(err).to include(" printed=30 ")
+    expect(cli("tail", "--max-events", "-1")[0, 3]).to match([2, "", a_string_including("--max-events", "0 or more")])
+  end
+
+  it "-q is silent: no summary, no info or warning logs, errors still said" do
+    service.generate(:count => 3, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "q")
+    status, out, err = cli("tail", "--once", "--password", "secret")
+    expect([status, out.lines.size]).to eq([0, 3])
+    expect(err).to include("stopped:", "INFO", "visible to other users")
+    status, out, err = cli("tail", "--once", "-q", "--password", "secret")
+    expect([status, out.lines.size, err]).to eq([0, 3, ""])
+    status, out, err = cli("check", "--quiet")
+    expect([status, out, err]).to eq([0, "available: source=panko url=#{service.url}/ auth=keystone\n", ""])
+    Dir.mktmpdir do |dir|
+      expect(cli("record", "-q", "--cassette", File.join(dir, "q.yml"))).to eq([0, "", ""])
+    end
+    status, _, err = cli("check", "-q", :env => env.merge("OS_PASSWORD" => "wrong"))
+    expect([status, err]).to match([1, a_string_including("not available: AuthenticationError")])
+    expect(err).not_to include("INFO", "WARN")
+  end
+
+  it "Ctrl-C during check: status 130, no backtrace", :timeout => 60 do
+    service.faults({"path" => "keystone", "count" => 1, "delay_ms" => 30_000})
+    lib = File.expand_path("../lib", __dir__)
+    Open3.popen3(env, RbConfig.ruby, "-I", lib, exe, "check") do |_in, out, err, wait|
+      deadline = Time.now + 30
+      sleep 0.05 until service.requests.any? { |r| r["status"].zero? } || Time.now > deadline
+      expect(service.requests).not_to be_empty
+      Process.kill("INT", wait.pid)
+      expect(wait.join(15)).to be_truthy, "still running 15 s after an INT"
+      expect(wait.value.exitstatus).to eq(130)
+      expect(out.read).to eq("")
+      text = err.read
+      expect(text).to include("interrupted")
+      expect(text).not_to match(/\.rb:\d+:in |Interrupt\)|\(Interrupt\)/)
+    ensure
+      Process.kill("KILL", wait.pid) if wait.alive?
+    end
+  end
+
+  it "documents its exit statuses and --project's real default in --help" do
+    status, out, = cli("--help")
+    expect(status).to eq(0)
+    expect(out).to include("Exit status: 0 fine", "1 not available or failed", "2 usage or configuration error",
+                           "130 interrupted")
+    expect(out).to match(/--project NAME +project scope \(default: admin, else the first reachable project other than services\)/)
+    expect(out).to match(/--ca-file PATH .*\(env OS_CACERT\)/)
+    expect(out).to match(/--\[no-\]insecure .*OS_INSECURE/)
+  end
+
+  it "--since: now, 30s/15m/2h/1d ago, a date (midnight UTC) or an ISO 8601 timestamp; anything else is a usage error" do
+    ago = ->(seconds) { (Time.now.utc - seconds).strftime("%Y-%m-%dT%H:%M:%S.%6N") }
+    day = (Time.now.utc - (10 * 86_400)).strftime("%Y-%m-%d")
+    eve = (Time.now.utc - (11 * 86_400)).strftime("%Y-%m-%d")
+    service.add_events([panko_event("d1", "#{eve}T23:59:59.000000"), panko_event("d2", "#{day}T00:00:00.500000"),
+                        panko_event("h3", ago.call(3 * 3600)), panko_event("m40", ago.call(40 * 60)),
+                        panko_event("m10", ago.call(10 * 60))])
+    printed = lambda do |since|
+      status, out, err = cli("tail", "--once", "--since", since)
+      expect(status).to eq(0), err
+      out.lines.map { |l| JSON.parse(l)["message_id"] }
+    end
+    expect(printed.call(day)).to eq(%w[d2 h3 m40 m10])
+    expect(printed.call("1d")).to eq(%w[h3 m40 m10])
+    expect(printed.call("2h")).to eq(%w[m40 m10])
+    expect(printed.call("15m")).to eq(%w[m10])
+    expect(printed.call("300s")).to eq([])
+    expect(printed.call("now")).to eq([])
+    expect(printed.call("#{day}T00:00:00.600000")).to eq(%w[h3 m40 m10])
+    expect(printed.call("#{day}T02:00:00+02:00")).to eq(%w[d2 h3 m40 m10])
+    expect(printed.call("#{day} 00:00:00.400Z")).to eq(%w[d2 h3 m40 m10])
+    expect(printed.call("#{eve}T23:59")).to eq(%w[d1 d2 h3 m40 m10])
+    %w[yesterday 15x 1w -2h 2026-13-01 2026-02-30 2026-01-02T25:00:00 2026/01/02 2026-01-02T00:00:00Q].each do |bad|
+      status, out, err = cli("tail", "--once", "--since", bad)
+      expect([status, out, err]).to match([2, "", a_string_including("--since", bad.inspect)]), bad
+    end
+  end
+
+  it "--poll-interval below 0.1 is a usage error naming the flag" do
+    %w[0.05 0 -1].each do |seconds|
+      status, out, err = cli("tail", "--once", "--poll-interval", seconds)
+      expect([status, out, err]).to match([2, "", a_string_including("--poll-interval", "at least 0.1")]), seconds
+      expect(err).not_to include("http.poll_interval")
+    end
+    expect(cli("tail", "--once", "--poll-interval", "0.1")[0]).to eq(0)
+  end
+
+  describe "OpenStack's TLS variables" do
+    before(:all) { @ca = TestCA.new }
+    after(:all) { @ca&.cleanup }
+
+    it "OS_CACERT is --ca-file, OS_INSECURE (true, 1, yes) is --insecure; flags win" do
+      Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|
+        base = {"OHEM_URL" => tls.url}
+        status, _, err = cli("check", :env => base)
+        expect([status, err]).to match([1, a_string_including("SSLError")])
+        expect(cli("check", :env => base.merge("OS_CACERT" => @ca.path("ca.pem")))[0]).to eq(0)
+        expect(cli("check", "--ca-file", File.join(@ca.dir, "missing.pem"), :env => base.merge("OS_CACERT" => @ca.path("ca.pem")))[0]).not_to eq(0)
+        %w[true 1 yes YES].each do |value|
+          status, _, err = cli("check", :env => base.merge("OS_INSECURE" => value))
+          expect(status).to eq(0), "OS_INSECURE=#{value}: #{err}"
+        end
+        %w[false 0 no].each do |value|
+          expect(cli("check", :env => base.merge("OS_INSECURE" => value))[0]).to eq(1), "OS_INSECURE=#{value}"
+        end
+        expect(cli("check", "--no-insecure", :env => base.merge("OS_INSECURE" => "true"))[0]).to eq(1)
+        expect(cli("check", "--insecure", :env => base)[0]).to eq(0)
+        expect(cli("check", :env => base.merge("OS_INSECURE" => "maybe"))[0, 3]).to match([2, "", a_string_including("OS_INSECURE")])
+        # a --config holding ca_pem keeps it: OS_CACERT (from an openrc) does not conflict with it
+        Dir.mktmpdir do |dir|
+          config = File.join(dir, "tls.json")
+          File.write(config, JSON.generate("url" => tls.url, "ca_pem" => File.read(@ca.path("ca.pem"))))
+          status, _, err = cli("check", "--config", config, :env => {"OS_CACERT" => File.join(dir, "missing.pem")})
+          expect(status).to eq(0), err
+        end
+      end
+    end
+  end
+
+  it "OS_PROJECT_ID is not used (the core scopes by name): a warning says so unless a project name is given" do
+    status, _, err = cli("check", :env => env.merge("OS_PROJECT_ID" => "abc123"))
+    expect([status, err]).to match([0, a_string_including("OS_PROJECT_ID is not used")])
+    expect(cli("check", :env => env.merge("OS_PROJECT_ID" => "abc123", "OS_PROJECT_NAME" => "admin"))[2]).not_to include("OS_PROJECT_ID")
+    expect(cli("check", "-q", :env => env.merge("OS_PROJECT_ID" => "abc123"))[2]).to eq("")
+    service.configure(:auth => "token", :token => "ready-token-5")
+    status, out, err = cli("check", :env => {"OHEM_URL" => service.url, "OS_TOKEN" => "ready-token-5", "OS_PROJECT_ID" => "abc123"})
+    expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=token\n"])
+    expect(err).not_to include("OS_PROJECT_ID") # a ready token has no project to choose
   end
 
   it "ends on SIGINT however early it comes, also while starting a receiver", :timeout => 90 do

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "date"
 require "json"
 require "logger"
 require "optparse"
@@ -25,8 +26,34 @@ class OpenstackHTTPEventMonitor
       --config FILE holds the whole :http options hash (YAML or JSON, keys as strings or symbols);
       flags and their environment variables override it key by key.
 
+      --since takes now, a time that long before now (30s, 15m, 2h, 1d), a date YYYY-MM-DD (midnight UTC)
+      or an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM]; no zone means UTC).
+
       Give the password in OS_PASSWORD rather than --password: a command line is visible to other users.
+
+      Exit status: 0 fine (tail and listen also when stopped by Ctrl-C or TERM once running: their normal end);
+      1 not available or failed; 2 usage or configuration error; 130 interrupted by Ctrl-C (check, record,
+      or any command before it was running).
     TEXT
+
+    # The shortest --poll-interval the CLI takes, in seconds.
+    MIN_POLL_INTERVAL = 0.1
+
+    # --since's relative units, in seconds.
+    SINCE_UNITS = {"s" => 1, "m" => 60, "h" => 3600, "d" => 86_400}.freeze
+
+    # --since's full timestamps: what the core reads (no zone: UTC).
+    ISO_TIMESTAMP = /\A(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d)|[T ](\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)\z/.freeze
+
+    # OS_INSECURE's values (case-insensitive).
+    TRUE_WORDS = %w[true 1 yes].freeze
+    FALSE_WORDS = %w[false 0 no].freeze
+
+    # Exit statuses.
+    EXIT_OK = 0
+    EXIT_FAILED = 1
+    EXIT_USAGE = 2
+    EXIT_INTERRUPTED = 130
 
     # Flag => [option path, env variable, converter]
     FLAGS = {
@@ -35,18 +62,18 @@ class OpenstackHTTPEventMonitor
       "--auth-url URL"          => [[:auth, :url], "OS_AUTH_URL", :string, "Keystone URL (with or without /v3): Keystone auth"],
       "--username NAME"         => [[:auth, :username], "OS_USERNAME", :string, "Keystone user"],
       "--password PASSWORD"     => [[:auth, :password], "OS_PASSWORD", :string, "Keystone password (prefer OS_PASSWORD)"],
-      "--project NAME"          => [[:auth, :project_name], "OS_PROJECT_NAME", :string, "project scope (default admin)"],
+      "--project NAME"          => [[:auth, :project_name], "OS_PROJECT_NAME", :string, "project scope (default: admin, else the first reachable project other than services)"],
       "--user-domain ID"        => [[:auth, :user_domain_id], "OS_USER_DOMAIN_ID", :string, "user domain id (default \"default\")"],
       "--project-domain ID"     => [[:auth, :project_domain_id], "OS_PROJECT_DOMAIN_ID", :string, "project domain id (default \"default\")"],
       "--region NAME"           => [[:auth, :region], "OS_REGION_NAME", :string, "catalog region"],
       "--interface NAME"        => [[:auth, :interface], "OS_INTERFACE", :string, "catalog interface: public, internal, admin"],
       "--token TOKEN"           => [[:token], "OS_TOKEN", :string, "a ready token instead of Keystone (prefer OS_TOKEN)"],
       "--page-size N"           => [[:page_size], nil, :integer, "rows per request (default 100)"],
-      "--poll-interval SECONDS" => [[:poll_interval], nil, :float, "seconds between polls (default 1)"],
+      "--poll-interval SECONDS" => [[:poll_interval], nil, :poll_interval, "seconds between polls (default 1, at least #{MIN_POLL_INTERVAL})"],
       "--backread SECONDS"      => [[:backread_seconds], nil, :float, "back-read window (default 5)"],
       "--type-regex REGEX"      => [[:event_types_regex], nil, :regexp, "only event types matching this Ruby regexp"],
-      "--since TIME"            => [[:since], nil, :string, "ISO 8601 start"],
-      "--ca-file PATH"          => [[:ca_file], nil, :string, "PEM bundle of trusted CAs"],
+      "--since TIME"            => [[:since], nil, :since, "where to start: now, 15m, 2h, 1d, 30s (that long ago), YYYY-MM-DD or ISO 8601"],
+      "--ca-file PATH"          => [[:ca_file], "OS_CACERT", :string, "PEM bundle of trusted CAs"],
       "--open-timeout SECONDS"  => [[:open_timeout], nil, :float, "connect timeout"],
       "--read-timeout SECONDS"  => [[:read_timeout], nil, :float, "read timeout"]
     }.freeze
@@ -60,24 +87,31 @@ class OpenstackHTTPEventMonitor
       @stderr = stderr
     end
 
-    # Runs the command.
-    # @return [Integer] exit status: 0 fine, 1 not available, 2 usage or configuration error
+    # Runs the command. A Ctrl-C (Interrupt) ends it with status 130 and no
+    # backtrace; `tail` and `listen`, once running, stop on it (and on TERM)
+    # cleanly instead, print their summary and return 0.
+    # @return [Integer] exit status: 0 fine, 1 not available or failed,
+    #   2 usage or configuration error, 130 interrupted
     def run
       command, options, flags = parse
+      @quiet = flags[:level] >= Logger::ERROR
       case command
       when "check" then check(options)
       when "tail" then tail(options, flags)
       when "record" then record(options, flags)
       when "listen" then tail(options, flags)
-      else 0 # --help or --version
+      else EXIT_OK # --help or --version
       end
     rescue OptionParser::ParseError, UsageError => e
       @stderr.puts("openstack-http-events: #{e.message}")
       @stderr.puts("Try --help.")
-      2
+      EXIT_USAGE
     rescue ConfigurationError => e
       @stderr.puts("openstack-http-events: #{e.message}")
-      2
+      EXIT_USAGE
+    rescue Interrupt
+      @stderr.puts("openstack-http-events: interrupted") unless @quiet
+      EXIT_INTERRUPTED
     end
 
     class UsageError < StandardError; end
@@ -89,19 +123,20 @@ class OpenstackHTTPEventMonitor
 
     def parse
       values = {}
+      warnings = []
       flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => nil}
       parser = OptionParser.new do |o|
         o.banner = USAGE
         FLAGS.each do |flag, (path, env, kind, text)|
           o.on(flag, [text, env && "(env #{env})"].compact.join(" ")) do |v|
             values[path] = convert(flag, kind, v)
-            @stderr.puts("warning: a secret on the command line is visible to other users; use #{env}") if %w[OS_PASSWORD OS_TOKEN].include?(env)
+            warnings << "warning: a secret on the command line is visible to other users; use #{env}" if %w[OS_PASSWORD OS_TOKEN].include?(env)
           end
         end
         o.on("--[no-]all-tenants", "every project's events (default: when the token has the admin role)") do |v|
           flags[:all_tenants] = v
         end
-        o.on("--insecure", "do not verify TLS certificates") { flags[:verify_ssl] = false }
+        o.on("--[no-]insecure", "do not verify TLS certificates (env OS_INSECURE: true, 1 or yes)") { |v| flags[:verify_ssl] = !v }
         o.on("--config FILE", "YAML or JSON file holding the :http options hash") { |v| flags[:config] = v }
         o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
@@ -110,9 +145,11 @@ class OpenstackHTTPEventMonitor
         o.on("--spool DIR", "listen: where received events wait (default under $XDG_STATE_HOME)") { |v| flags[:spool] = v }
         o.on("--push-user NAME", "listen: the HTTP Basic user senders give; password in OHEM_PUSH_PASSWORD") { |v| flags[:push_user] = v }
         o.on("--allow-anonymous", "listen: take events from anyone who reaches the port") { flags[:allow_anonymous] = true }
-        o.on("--max-events N", "tail: exit after N events") { |v| flags[:max_events] = convert("--max-events", :integer, v) }
+        o.on("--max-events N", "tail, listen: exit after printing N events (0: none)") do |v|
+          flags[:max_events] = convert("--max-events", :count, v)
+        end
         o.on("-v", "--verbose", "log at debug") { flags[:level] = Logger::DEBUG }
-        o.on("-q", "--quiet", "log warnings only") { flags[:level] = Logger::WARN }
+        o.on("-q", "--quiet", "log errors only, and no summary line") { flags[:level] = Logger::ERROR }
         o.on("--version", "print the version") do
           @stdout.puts(VERSION)
           flags[:version] = true
@@ -123,6 +160,7 @@ class OpenstackHTTPEventMonitor
         end
       end
       rest = parser.parse(@argv)
+      warnings.each { |w| @stderr.puts(w) } unless flags[:level] >= Logger::ERROR
       return [nil, nil, flags] if flags[:help] || flags[:version]
 
       command = rest.shift
@@ -142,7 +180,14 @@ class OpenstackHTTPEventMonitor
     def convert(flag, kind, value)
       case kind
       when :integer then Integer(value, 10)
+      when :count
+        Integer(value, 10).tap { |n| raise ArgumentError, "must be 0 or more, got #{n}" if n.negative? }
       when :float then Float(value)
+      when :poll_interval
+        Float(value).tap do |f|
+          raise ArgumentError, "must be at least #{MIN_POLL_INTERVAL} seconds, got #{value}" unless f >= MIN_POLL_INTERVAL
+        end
+      when :since then since(value)
       when :regexp then Regexp.new(value)
       when :source
         raise ArgumentError, "#{value.inspect} is not one of #{SOURCES.join(", ")}" unless SOURCES.include?(value)
@@ -154,6 +199,54 @@ class OpenstackHTTPEventMonitor
       raise UsageError, "#{flag.split.first}: #{e.message}"
     end
 
+    # --since as the core's :since: `now` and `15m`/`2h`/`1d`/`30s` (that
+    # long before now) and a date (midnight UTC) become an ISO 8601 UTC
+    # timestamp with microseconds; a full ISO 8601 timestamp is checked and
+    # passed as is.
+    def since(value)
+      case value
+      when "now" then utc_timestamp(Time.now)
+      when /\A(\d+)([smhd])\z/
+        seconds = Integer(Regexp.last_match(1), 10) * SINCE_UNITS.fetch(Regexp.last_match(2))
+        time = Time.now - seconds
+        raise ArgumentError, "#{value.inspect} reaches back before year 1" if time.year < 1
+
+        utc_timestamp(time)
+      when /\A(\d{4})-(\d\d)-(\d\d)\z/
+        raise ArgumentError, "#{value.inspect} is not a date" unless valid_date?(Regexp.last_match)
+
+        "#{value}T00:00:00.000000Z"
+      when ISO_TIMESTAMP
+        match = Regexp.last_match
+        hour, minute, second = (match[4] ? [match[4], match[5], "0"] : [match[6], match[7], match[8]]).map(&:to_i)
+        unless valid_date?(match) && hour <= 23 && minute <= 59 && second <= 59
+          raise ArgumentError, "#{value.inspect} is not a valid time"
+        end
+
+        value
+      else
+        raise ArgumentError, "#{value.inspect} is none of now, 30s/15m/2h/1d, YYYY-MM-DD or an ISO 8601 timestamp"
+      end
+    end
+
+    def valid_date?(match)
+      Date.valid_date?(match[1].to_i, match[2].to_i, match[3].to_i)
+    end
+
+    def utc_timestamp(time)
+      time.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ")
+    end
+
+    # OS_INSECURE: true, 1 or yes (any case) is --insecure; false, 0, no or
+    # empty is nothing; anything else a usage error.
+    def insecure_from_env
+      value = @env["OS_INSECURE"].to_s.strip.downcase
+      return true if TRUE_WORDS.include?(value)
+      return false if value.empty? || FALSE_WORDS.include?(value)
+
+      raise UsageError, "OS_INSECURE: #{@env["OS_INSECURE"].inspect} is none of #{(TRUE_WORDS + FALSE_WORDS).join(", ")}"
+    end
+
     def build_options(values, flags)
       config = flags[:config] ? load_config(flags[:config]) : {}
       config_auth = config["auth"].is_a?(Hash) ? config["auth"] : nil
@@ -162,11 +255,15 @@ class OpenstackHTTPEventMonitor
       FLAGS.each_value do |path, env, kind, _text|
         next unless env && !values.key?(path) && @env[env] && !@env[env].empty?
         next if (path.first == :auth || path == [:token]) && !env_auth
+        # a file that chose its trusted CAs as PEM text keeps them (both would conflict)
+        next if path == [:ca_file] && config.key?("ca_pem")
 
         values[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
       end
       json_source!(values, config)
       config = config.merge("source" => push_source(config["source"], flags)) if flags[:command] == "listen"
+      flags[:verify_ssl] = false if flags[:verify_ssl].nil? && insecure_from_env
+      project_id_warning(values, flags)
       http = {}
       http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
       http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
@@ -193,6 +290,17 @@ class OpenstackHTTPEventMonitor
       logger.level = flags[:level]
       logger.formatter = proc { |severity, time, _prog, msg| "#{time.utc.iso8601(3)} #{severity} #{msg}\n" }
       {:http => http, :logger => logger}
+    end
+
+    # OS_PROJECT_ID has no counterpart in the core (it scopes by project
+    # name): say so when it would have chosen a Keystone login's project.
+    def project_id_warning(values, flags)
+      return if values.key?([:auth, :project_name]) || flags[:level] > Logger::WARN
+      return unless values.keys.any? { |path| path.first == :auth } # not a Keystone login
+      return if @env["OS_PROJECT_ID"].nil? || @env["OS_PROJECT_ID"].empty?
+
+      @stderr.puts("warning: OS_PROJECT_ID is not used (projects are chosen by name); " \
+                   "set OS_PROJECT_NAME or --project, else admin or the first reachable project is used")
     end
 
     # `--source json` names the source --config describes: the file must hold
@@ -257,12 +365,12 @@ class OpenstackHTTPEventMonitor
       monitor = OpenstackHTTPEventMonitor.new(options)
       monitor.verify!
       yield monitor
-      0
+      EXIT_OK
     rescue ConfigurationError
       raise
     rescue Error => e
       @stderr.puts("#{prefix}: #{e.class.name.split("::").last}: #{e.message}")
-      1
+      EXIT_FAILED
     end
 
     # "source=panko url=http://…/ auth=keystone": what check found.
@@ -277,11 +385,11 @@ class OpenstackHTTPEventMonitor
     # monitor writes every exchange to the cassette as it goes.
     def record(options, flags)
       checked(options, "openstack-http-events") do |monitor|
-        @stderr.puts("available: #{describe(monitor, options)}")
+        @stderr.puts("available: #{describe(monitor, options)}") unless @quiet
         monitor.start
         monitor.each_batch { monitor.stop if monitor.caught_up? }
         stats = monitor.stats
-        @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}")
+        @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}") unless @quiet
       end
     end
 
@@ -294,27 +402,31 @@ class OpenstackHTTPEventMonitor
           monitor.stop
         end]
       end
-      count = 0
+      printed = 0
+      limit = flags[:max_events]
       monitor.start
       # a Ctrl-C while `start` ran (it resumes the monitor) is not lost
       monitor.stop if stopping
       monitor.each_batch do |events|
         events.each do |event|
+          break if limit && printed >= limit
+
           @stdout.puts(JSON.generate(event.payload))
-          count += 1
-          break if flags[:max_events] && count >= flags[:max_events]
+          printed += 1
         end
         @stdout.flush
-        monitor.stop if (flags[:max_events] && count >= flags[:max_events]) || (flags[:once] && monitor.caught_up?)
+        monitor.stop if (limit && printed >= limit) || (flags[:once] && monitor.caught_up?)
       end
-      summary = monitor.stats.slice(:polls, :events, :duplicates_dropped, :filtered, :errors, :cursor)
-      @stderr.puts("stopped: #{summary.map { |k, v| "#{k}=#{v}" }.join(" ")}")
-      0
+      stats = monitor.stats
+      summary = {:polls => stats[:polls], :events => stats[:events], :printed => printed}
+                .merge(stats.slice(:duplicates_dropped, :filtered, :errors, :cursor))
+      @stderr.puts("stopped: #{summary.map { |k, v| "#{k}=#{v}" }.join(" ")}") unless @quiet
+      EXIT_OK
     rescue ConfigurationError
       raise
     rescue Error => e
       @stderr.puts("openstack-http-events: #{e.class.name.split("::").last}: #{e.message}")
-      1
+      EXIT_FAILED
     ensure
       previous&.each { |signal, handler| trap(signal, handler || "DEFAULT") }
     end
