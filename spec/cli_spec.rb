@@ -245,6 +245,20 @@ RSpec.describe "openstack-http-events" do
     end
   end
 
+  it "gives up after --retries failed attempts in a row: check and tail --once against a port nobody listens on",
+     :timeout => 60 do
+    closed = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+    url = "http://127.0.0.1:#{closed}"
+    status, out, err = cli("check", "--url", url, "--retries", "2", :env => {})
+    expect([status, out]).to eq([1, ""])
+    expect(err.lines.last).to match(/\Anot available: ConnectionError: .*\(after 2 attempts\)\n\z/)
+    expect(err.lines.grep(/GET .*#{closed}/).size).to eq(2)
+    status, out, err = cli("tail", "--once", "--url", url, "--retries", "2", :env => {})
+    expect([status, out]).to eq([1, ""])
+    expect(err.lines.last).to match(/\Aopenstack-http-events: gave up after 2 failed polls in a row: .*#{closed}/)
+    expect(cli("tail", "--once", "--url", url, "--retries", "0", :env => {})[0]).to eq(2)
+  end
+
   it "--poll-interval below 0.1 is a usage error naming the flag" do
     %w[0.05 0 -1].each do |seconds|
       status, out, err = cli("tail", "--once", "--poll-interval", seconds)

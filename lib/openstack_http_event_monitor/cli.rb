@@ -96,7 +96,7 @@ class OpenstackHTTPEventMonitor
       command, options, flags = parse
       @quiet = flags[:level] >= Logger::ERROR
       case command
-      when "check" then check(options)
+      when "check" then check(options, flags)
       when "tail" then tail(options, flags)
       when "record" then record(options, flags)
       when "listen" then tail(options, flags)
@@ -116,6 +116,13 @@ class OpenstackHTTPEventMonitor
 
     class UsageError < StandardError; end
 
+    # Attempts `check`, `record` and `tail --once` make before giving up.
+    DEFAULT_RETRIES = 3
+
+    # Errors another attempt may get past (not credentials, TLS or a catalog).
+    TRANSIENT = [ConnectionError, ProtocolError].freeze
+    private_constant :TRANSIENT
+
     COMMANDS = %w[check tail record listen].freeze
     SOURCES = %w[panko ceilometer json].freeze
 
@@ -124,7 +131,8 @@ class OpenstackHTTPEventMonitor
     def parse
       values = {}
       warnings = []
-      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => nil}
+      flags = {:once => false, :max_events => nil, :level => Logger::INFO, :all_tenants => nil, :verify_ssl => nil,
+               :retries => DEFAULT_RETRIES}
       parser = OptionParser.new do |o|
         o.banner = USAGE
         FLAGS.each do |flag, (path, env, kind, text)|
@@ -140,6 +148,11 @@ class OpenstackHTTPEventMonitor
         o.on("--config FILE", "YAML or JSON file holding the :http options hash") { |v| flags[:config] = v }
         o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
+        o.on("--retries N", "check, record, tail --once: give up after N failed attempts in a row (default " \
+                            "#{DEFAULT_RETRIES}); a running tail retries until stopped") do |v|
+          flags[:retries] = convert("--retries", :integer, v)
+          raise UsageError, "--retries: must be at least 1, got #{v}" if flags[:retries] < 1
+        end
         o.on("--port N", "listen: the port to receive events on (default 8780)") { |v| flags[:port] = convert("--port", :integer, v) }
         o.on("--bind ADDRESS", "listen: the address to listen on (default 0.0.0.0)") { |v| flags[:bind] = v }
         o.on("--spool DIR", "listen: where received events wait (default under $XDG_STATE_HOME)") { |v| flags[:spool] = v }
@@ -355,23 +368,59 @@ class OpenstackHTTPEventMonitor
       raise UsageError, "--config #{path}: not valid #{File.extname(path).casecmp?(".json") ? "JSON" : "YAML"}: #{e.message}"
     end
 
-    def check(options)
-      checked(options, "not available") { |monitor| @stdout.puts("available: #{describe(monitor, options)}") }
+    def check(options, flags)
+      checked(options, "not available", flags[:retries]) { |monitor| @stdout.puts("available: #{describe(monitor, options)}") }
     end
 
     # Makes a monitor, verifies it and yields it: 0; or prints the error met
     # after `prefix`: 1. A configuration error is left to the caller (exit 2).
-    def checked(options, prefix)
+    # A connection or protocol failure is tried again, `--retries` times in
+    # all, half a second apart and doubling.
+    def checked(options, prefix, retries = DEFAULT_RETRIES)
+      attempt = 1
       monitor = OpenstackHTTPEventMonitor.new(options)
-      monitor.verify!
+      begin
+        monitor.verify!
+      rescue *TRANSIENT => e
+        raise if e.is_a?(SSLError) || attempt >= retries
+
+        sleep(0.5 * (2**(attempt - 1)))
+        attempt += 1
+        retry
+      end
       yield monitor
       EXIT_OK
     rescue ConfigurationError
       raise
     rescue Error => e
-      @stderr.puts("#{prefix}: #{e.class.name.split("::").last}: #{e.message}")
+      after = attempt > 1 ? " (after #{attempt} attempts)" : ""
+      @stderr.puts("#{prefix}: #{e.class.name.split("::").last}: #{e.message}#{after}")
       EXIT_FAILED
     end
+
+    # Counts polls that failed in a row (the monitor retries them, yielding
+    # an empty batch each time): `failed?` once `limit` have.
+    class FailedPolls
+      def initialize(monitor, limit)
+        @monitor = monitor
+        @limit = limit
+        @seen = monitor.stats[:errors].to_i
+        @in_a_row = 0
+      end
+
+      # Call once per batch; true when the last `limit` polls all failed.
+      def failed?
+        errors = @monitor.stats[:errors].to_i
+        @in_a_row = errors > @seen ? @in_a_row + 1 : 0
+        @seen = errors
+        @in_a_row >= @limit
+      end
+
+      def message
+        "gave up after #{@in_a_row} failed polls in a row: #{@monitor.stats[:last_error]}"
+      end
+    end
+    private_constant :FailedPolls
 
     # "source=panko url=http://…/ auth=keystone": what check found.
     def describe(monitor, options)
@@ -384,10 +433,17 @@ class OpenstackHTTPEventMonitor
     # Checks, then drains the backlog once, printing nothing per event: the
     # monitor writes every exchange to the cassette as it goes.
     def record(options, flags)
-      checked(options, "openstack-http-events") do |monitor|
+      checked(options, "openstack-http-events", flags[:retries]) do |monitor|
         @stderr.puts("available: #{describe(monitor, options)}") unless @quiet
         monitor.start
-        monitor.each_batch { monitor.stop if monitor.caught_up? }
+        polls = FailedPolls.new(monitor, flags[:retries])
+        gave_up = nil
+        monitor.each_batch do
+          gave_up = polls.message if polls.failed?
+          monitor.stop if gave_up || monitor.caught_up?
+        end
+        raise ConnectionError, gave_up if gave_up
+
         stats = monitor.stats
         @stderr.puts("recorded #{stats[:requests]} requests (#{stats[:events]} events) to #{flags[:cassette]}") unless @quiet
       end
@@ -407,7 +463,14 @@ class OpenstackHTTPEventMonitor
       monitor.start
       # a Ctrl-C while `start` ran (it resumes the monitor) is not lost
       monitor.stop if stopping
+      polls = FailedPolls.new(monitor, flags[:retries])
+      gave_up = nil
       monitor.each_batch do |events|
+        if flags[:once] && polls.failed?
+          gave_up = polls.message
+          monitor.stop
+          next
+        end
         events.each do |event|
           break if limit && printed >= limit
 
@@ -421,7 +484,10 @@ class OpenstackHTTPEventMonitor
       summary = {:polls => stats[:polls], :events => stats[:events], :printed => printed}
                 .merge(stats.slice(:duplicates_dropped, :filtered, :errors, :cursor))
       @stderr.puts("stopped: #{summary.map { |k, v| "#{k}=#{v}" }.join(" ")}") unless @quiet
-      EXIT_OK
+      return EXIT_OK unless gave_up
+
+      @stderr.puts("openstack-http-events: #{gave_up}")
+      EXIT_FAILED
     rescue ConfigurationError
       raise
     rescue Error => e
