@@ -18,12 +18,17 @@ require_relative "../spec/support/lookalike"
 
 seconds = nil
 push = false
-OptionParser.new do |o|
-  o.banner = "Usage: bin/demo [--push] [--seconds N]"
-  o.on("--push", "the look-alike POSTs its live stream as Ceilometer's http publisher does, " \
-                 "and the monitor receives it (openstack-http-events listen)") { push = true }
-  o.on("--seconds N", Integer, "stop by itself after N seconds") { |n| seconds = n }
-end.parse!
+begin
+  OptionParser.new do |o|
+    o.banner = "Usage: bin/demo [--push] [--seconds N]"
+    o.on("--push", "the look-alike POSTs its live stream as Ceilometer's http publisher does, " \
+                   "and the monitor receives it (openstack-http-events listen)") { push = true }
+    o.on("--seconds N", Integer, "stop by itself after N seconds") { |n| seconds = n }
+  end.parse!
+rescue OptionParser::ParseError => e
+  warn("bin/demo: #{e.message}")
+  exit 2
+end
 
 MIQ_DEFAULT = '\A(?!firewall|floatingip|gateway|net|port|router|subnet|security_group|vpn|volume|snapshot|backup)'
 

@@ -19,6 +19,19 @@ RSpec.describe "bench/demo.rb" do
     expect(out).to include("--push", "--seconds")
   end
 
+  it "bin/demo answers --help and refuses bad arguments before installing or building anything" do
+    out, err, status = Open3.capture3(File.join(root, "bin/demo"), "--help")
+    expect([status.exitstatus, err]).to eq([0, ""])
+    expect(out).to include("Usage: bin/demo", "--push", "--seconds N")
+    _, err, status = Open3.capture3(File.join(root, "bin/demo"), "--seconds", "abc")
+    expect([status.exitstatus, err]).to eq([2, "bin/demo: --seconds needs a whole number of seconds, got 'abc'\n"])
+    _, err, status = Open3.capture3(File.join(root, "bin/demo"), "--frobnicate")
+    expect(status.exitstatus).to eq(2)
+    expect(err).to start_with("bin/demo: unknown argument '--frobnicate'")
+    _, err, status = run_demo(root, "--seconds", "abc")
+    expect([status.exitstatus, err]).to eq([2, "bin/demo: invalid argument: --seconds abc\n"])
+  end
+
   it "--push: the look-alike posts its stream, the monitor receives it and prints events; exits 0 after --seconds", :timeout => 60 do
     out, err, status = run_demo(root, "--push", "--seconds", "3")
     expect(status.exitstatus).to eq(0), "exit #{status.exitstatus}: #{err}"

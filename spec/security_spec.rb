@@ -33,6 +33,12 @@ RSpec.describe "Security" do
       end
     end
 
+    it "says so when an https:// URL reaches a port that speaks plain HTTP (an SSLError, not retried)" do
+      plain = service.url.sub("http://", "https://")
+      expect { OpenstackHTTPEventMonitor.verify!(:http => {:url => plain, :auth => {:type => :none}}) }
+        .to raise_error(OpenstackHTTPEventMonitor::SSLError, /port speaks plain HTTP, not TLS: use an http:\/\/ URL/)
+    end
+
     it "turns verification off only when asked, with a warning" do
       io = StringIO.new
       Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|

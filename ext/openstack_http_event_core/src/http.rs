@@ -324,6 +324,13 @@ fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
         let after = if error.is_connect() { s.open_timeout } else { s.read_timeout };
         return Error::Timeout { url: url.to_owned(), after };
     }
+    if url.starts_with("https:") && (lower.contains("invalidcontenttype") || lower.contains("corrupt message")) {
+        // rustls met an HTTP answer where a TLS record should be
+        return Error::Ssl {
+            url: url.to_owned(),
+            message: format!("the port speaks plain HTTP, not TLS: use an http:// URL ({detail})"),
+        };
+    }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         return Error::Ssl { url: url.to_owned(), message: detail };
     }
