@@ -79,7 +79,7 @@ RSpec.describe "Process life" do
       require "json"
       require "openstack_http_event_monitor"
       mon = OpenstackHTTPEventMonitor.new(http: {auth: {type: :keystone, url: ARGV[0], username: "admin", password: "secret"},
-                                                 page_size: 5, poll_interval: 0})
+                                                 page_size: 5, poll_interval: 0.1})
       mon.start
       events = []
       GC.stress = true
