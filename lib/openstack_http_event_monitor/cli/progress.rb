@@ -50,7 +50,7 @@ class OpenstackHTTPEventMonitor
         return if @explained || @backread.nil?
 
         @explained = true
-        @io.puts("        (duplicates_dropped: each poll re-reads the last #{@backread} s so events committed late are " \
+        @io.puts("        (duplicates_dropped: each poll re-reads the last #{format("%g", @backread)} s so events committed late are " \
                  "not missed, and drops the ones it already delivered)")
       end
 
