@@ -215,6 +215,8 @@ RSpec.describe "openstack-http-events" do
     expect(out).to match(/--project NAME +project scope \(default: admin, else the first reachable project other than services\)/)
     expect(out).to match(/--ca-file PATH .*\(env OS_CACERT\)/)
     expect(out).to match(/--\[no-\]insecure .*OS_INSECURE/)
+    expect(out).to match(/-f, --format FORMAT +tail, listen: json \(default\), table or value/)
+    expect(out).to include("--fields A,B,C", "--type TYPE", "--event-project ID", "--progress SECONDS", "NO_COLOR")
   end
 
   it "--since: now, 30s/15m/2h/1d ago, a date (midnight UTC) or an ISO 8601 timestamp; anything else is a usage error" do

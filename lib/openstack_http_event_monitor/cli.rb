@@ -6,12 +6,13 @@ require "logger"
 require "optparse"
 require "yaml"
 require "openstack_http_event_monitor"
+require "openstack_http_event_monitor/cli/failed_polls"
 require "openstack_http_event_monitor/cli/output"
 require "openstack_http_event_monitor/cli/progress"
 
 class OpenstackHTTPEventMonitor
-  # `openstack-http-events`: check an event service, tail its events as JSON
-  # lines, or record its answers to a VCR cassette. Every flag has an
+  # `openstack-http-events`: check an event service, tail its events (JSON
+  # lines, a table or bare values: {Output}), or record its answers to a VCR cassette. Every flag has an
   # environment fallback; flags win, over the environment and --config.
   class CLI
     USAGE = <<~TEXT
@@ -22,7 +23,7 @@ class OpenstackHTTPEventMonitor
         record  check and drain the backlog once, writing every HTTP exchange to --cassette FILE
                 (a VCR cassette, secrets redacted), printing no events
         listen  receive the events Ceilometer's http publisher (or a CloudEvents sender) POSTs to
-                --port, printing them as JSON lines until Ctrl-C (--push-user with OHEM_PUSH_PASSWORD,
+                --port, printing them as tail does until Ctrl-C (--push-user with OHEM_PUSH_PASSWORD,
                 or --allow-anonymous; --bind 127.0.0.1 to stay on this host)
 
       tail and listen print like the OpenStack client: -f json (default: one JSON object a line), -f table
@@ -452,30 +453,6 @@ class OpenstackHTTPEventMonitor
       @stderr.puts("#{prefix}: #{e.class.name.split("::").last}: #{e.message}#{after}")
       EXIT_FAILED
     end
-
-    # Counts polls that failed in a row (the monitor retries them, yielding
-    # an empty batch each time): `failed?` once `limit` have.
-    class FailedPolls
-      def initialize(monitor, limit)
-        @monitor = monitor
-        @limit = limit
-        @seen = monitor.stats[:errors].to_i
-        @in_a_row = 0
-      end
-
-      # Call once per batch; true when the last `limit` polls all failed.
-      def failed?
-        errors = @monitor.stats[:errors].to_i
-        @in_a_row = errors > @seen ? @in_a_row + 1 : 0
-        @seen = errors
-        @in_a_row >= @limit
-      end
-
-      def message
-        "gave up after #{@in_a_row} failed polls in a row: #{@monitor.stats[:last_error]}"
-      end
-    end
-    private_constant :FailedPolls
 
     # "source=panko url=http://…/ auth=keystone": what check found.
     def describe(monitor, options)
