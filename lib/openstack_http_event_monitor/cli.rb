@@ -12,8 +12,9 @@ require "openstack_http_event_monitor/cli/progress"
 
 class OpenstackHTTPEventMonitor
   # `openstack-http-events`: check an event service, tail its events (JSON
-  # lines, a table or bare values: {Output}), or record its answers to a VCR cassette. Every flag has an
-  # environment fallback; flags win, over the environment and --config.
+  # lines, a table or bare values: {Output}), or record its answers to a
+  # VCR cassette. Every flag has an environment fallback; flags win, over
+  # the environment and --config.
   class CLI
     USAGE = <<~TEXT
       Usage: openstack-http-events check|tail|record|listen [options]
@@ -134,12 +135,12 @@ class OpenstackHTTPEventMonitor
     private_constant :TRANSIENT
 
     COMMANDS = %w[check tail record listen].freeze
+    SOURCES = %w[panko ceilometer json].freeze
 
     # tail's and listen's output flags, as usage errors name them.
     FLAG_NAMES = {:format => "-f/--format", :fields => "--fields", :types => "--type", :event_project => "--event-project",
                   :progress => "--progress"}.freeze
     private_constant :FLAG_NAMES
-    SOURCES = %w[panko ceilometer json].freeze
 
     private
 
