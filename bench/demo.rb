@@ -6,6 +6,11 @@
 # filter). With --push: the monitor receives instead (the CLI's `listen`),
 # and the look-alike posts its live stream to it the way Ceilometer's http
 # publisher does.
+#
+# Made to be watched: one line per event (the CLI's `-f table`: time, type,
+# project, resource; coloured on a terminal) and a status line every few
+# seconds on stderr (the CLI's `--progress`). --json prints the raw JSON
+# lines instead, without status lines.
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "optparse"
@@ -18,11 +23,13 @@ require_relative "../spec/support/lookalike"
 
 seconds = nil
 push = false
+json = false
 begin
   OptionParser.new do |o|
-    o.banner = "Usage: bin/demo [--push] [--seconds N]"
+    o.banner = "Usage: bin/demo [--push] [--json] [--seconds N]"
     o.on("--push", "the look-alike POSTs its live stream as Ceilometer's http publisher does, " \
                    "and the monitor receives it (openstack-http-events listen)") { push = true }
+    o.on("--json", "print the raw JSON lines (no table, no status lines)") { json = true }
     o.on("--seconds N", Integer, "stop by itself after N seconds") { |n| seconds = n }
   end.parse!
 rescue OptionParser::ParseError => e
@@ -31,6 +38,35 @@ rescue OptionParser::ParseError => e
 end
 
 MIQ_DEFAULT = '\A(?!firewall|floatingip|gateway|net|port|router|subnet|security_group|vpn|volume|snapshot|backup)'
+
+# Seconds between the status lines.
+STATUS_EVERY = 3
+
+# The CLI's output flags: a table and status lines, or (--json) today's JSON lines.
+# @param json [Boolean]
+# @return [Array<String>]
+def output_flags(json)
+  json ? [] : ["-f", "table", "--progress", STATUS_EVERY.to_s]
+end
+
+# `words` as one shell command line a user can paste: each word single-quoted
+# when it holds anything a shell would read.
+# @param words [Array<String>]
+# @return [String]
+def shell_line(words)
+  words.map { |w| w.match?(%r{\A[\w@%+=:,./-]+\z}) ? w : "'#{w.gsub("'", %q('\\''))}'" }.join(" ")
+end
+
+# What the status lines say, for the banner.
+# @param json [Boolean]
+# @return [String]
+def watching(json)
+  return "Events are printed as JSON lines below." if json
+
+  "Events are printed one a line below (time, type, project, resource); every #{STATUS_EVERY} s a status line " \
+    "on stderr\ngives events/s, polls, retries, events filtered out and back-read duplicates dropped. " \
+    "--json: raw JSON lines."
+end
 
 # Interrupts this process after `seconds`, as Ctrl-C would, once the
 # block (if any) has run.
@@ -63,7 +99,7 @@ def wait_for_port(port, limit: 15)
   end
 end
 
-def pull_demo(seconds)
+def pull_demo(seconds, json)
   service = Lookalike.start(:stream => 5, :lifetime => 0)
   hour_ago = (Time.now.utc - 3600).strftime("%Y-%m-%dT%H:%M:%S.%6N")
   {"compute.instance.create.end" => 120, "volume.create.end" => 60, "port.create.end" => 60,
@@ -72,35 +108,36 @@ def pull_demo(seconds)
                      :prefix => type.tr(".", "-"))
   end
 
+  args = ["tail", "--auth-url", service.keystone_url, "--username", "admin", "--project", "admin",
+          "--poll-interval", "2", "--type-regex", MIQ_DEFAULT] + output_flags(json)
   warn <<~BANNER
     == openstack_http_event_monitor demo ==
     Panko/Keystone look-alike: #{service.url} (Keystone at #{service.keystone_url})
     It holds a backlog of 300 events from the past hour and streams 5 new ones a second.
-    Tailing with: openstack-http-events tail --auth-url #{service.keystone_url} --username admin
-                  --type-regex '#{MIQ_DEFAULT}'  (ManageIQ's default: network and storage events filtered out)
-    Events are printed as JSON lines below. #{seconds ? "Stops after #{seconds} s." : "Press Ctrl-C to stop."}
+    Tailing with (paste it into another terminal while the demo runs):
+      OS_PASSWORD=secret bundle exec #{shell_line(["openstack-http-events"] + args)}
+    (--type-regex: ManageIQ's default, network and storage events filtered out)
+    #{watching(json)} #{seconds ? "Stops after #{seconds} s." : "Press Ctrl-C to stop."}
 
   BANNER
 
   stop_after(seconds)
-  OpenstackHTTPEventMonitor::CLI.new(
-    ["tail", "--auth-url", service.keystone_url, "--username", "admin", "--project", "admin",
-     "--poll-interval", "2", "--type-regex", MIQ_DEFAULT],
-    {"OS_PASSWORD" => "secret"}
-  ).run
+  OpenstackHTTPEventMonitor::CLI.new(args, {"OS_PASSWORD" => "secret"}).run
 ensure
   service&.stop
 end
 
-def push_demo(seconds)
+def push_demo(seconds, json)
   password = SecureRandom.hex(12)
   port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
   query = "batch=False&timeout=5"
   Dir.mktmpdir("ohem-demo-spool") do |spool|
+    listen_args = ["listen", "--bind", "127.0.0.1", "--port", port.to_s, "--push-user", "ceilometer", "--spool", spool] +
+                  output_flags(json)
     warn <<~BANNER
       == openstack_http_event_monitor demo: push ==
-      The monitor receives: openstack-http-events listen --bind 127.0.0.1 --port #{port} --push-user ceilometer
-                            --spool #{spool}  (password in OHEM_PUSH_PASSWORD, a random one for this run)
+      The monitor receives: #{shell_line(["openstack-http-events"] + listen_args)}
+                            (password in OHEM_PUSH_PASSWORD, a random one for this run)
       The Panko look-alike plays Ceilometer's notification agent: it makes 5 realistic events a second and POSTs
       each one to http://127.0.0.1:#{port}/events as Ceilometer's http publisher does (HTTP Basic from the URL's
       userinfo, one JSON object per POST with batch=False; batch=True would send JSON arrays).
@@ -111,7 +148,7 @@ def push_demo(seconds)
               publishers:
                 - http://ceilometer:PASSWORD@<this host>:#{port}/events?#{query}
 
-      Received events are printed as JSON lines below. #{seconds ? "Stops after #{seconds} s." : "Press Ctrl-C to stop."}
+      #{watching(json).sub("Events are", "Received events are")} #{seconds ? "Stops after #{seconds} s." : "Press Ctrl-C to stop."}
 
     BANNER
 
@@ -131,7 +168,7 @@ def push_demo(seconds)
     end
     begin
       status = OpenstackHTTPEventMonitor::CLI.new(
-        ["listen", "--bind", "127.0.0.1", "--port", port.to_s, "--push-user", "ceilometer", "--spool", spool],
+        listen_args,
         {"OHEM_PUSH_PASSWORD" => password}
       ).run
       starter.join(5)
@@ -149,4 +186,4 @@ def push_demo(seconds)
   end
 end
 
-exit(push ? push_demo(seconds) : pull_demo(seconds))
+exit(push ? push_demo(seconds, json) : pull_demo(seconds, json))

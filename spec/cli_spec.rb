@@ -215,6 +215,8 @@ RSpec.describe "openstack-http-events" do
     expect(out).to match(/--project NAME +project scope \(default: admin, else the first reachable project other than services\)/)
     expect(out).to match(/--ca-file PATH .*\(env OS_CACERT\)/)
     expect(out).to match(/--\[no-\]insecure .*OS_INSECURE/)
+    expect(out).to match(/-f, --format FORMAT +tail, listen: json \(default\), table or value/)
+    expect(out).to include("--fields A,B,C", "--type TYPE", "--event-project ID", "--progress SECONDS", "NO_COLOR")
   end
 
   it "--since: now, 30s/15m/2h/1d ago, a date (midnight UTC) or an ISO 8601 timestamp; anything else is a usage error" do
@@ -266,6 +268,137 @@ RSpec.describe "openstack-http-events" do
       expect(err).not_to include("http.poll_interval")
     end
     expect(cli("tail", "--once", "--poll-interval", "0.1")[0]).to eq(0)
+  end
+
+  describe "output like the OpenStack client: -f json|table|value, --fields" do
+    before do
+      service.add_events([
+        panko_event("o1", "2026-01-01T00:00:00.000000", :project => "proj-a", :traits => {"instance_id" => "vm-1", "state" => "active"}),
+        panko_event("o2", "2026-01-01T00:00:01.000000", :type => "volume.create.end",
+                    :traits => {"tenant_id" => "proj-b", "resource_id" => "vol-2", "instance_id" => "vm-9"}),
+        panko_event("o3", "2026-01-01T00:00:02.000000", :type => "identity.authenticate",
+                    :traits => {"user_id" => "user-7", "image_id" => "img-3"})
+      ])
+    end
+
+    it "-f table: a header, then one aligned line per event (timestamp, event_type, project, resource); no colour in a pipe" do
+      status, out, err = cli("tail", "--once", "-f", "table")
+      expect(status).to eq(0), err
+      row = ->(*values) { format("%-26s %-32s %-32s %s\n", *values) }
+      expect(out.lines).to eq([row.call("TIMESTAMP", "EVENT_TYPE", "PROJECT", "RESOURCE"),
+                               row.call("2026-01-01T00:00:00.000000", "compute.instance.create.end", "proj-a", "vm-1"),
+                               row.call("2026-01-01T00:00:01.000000", "volume.create.end", "proj-b", "vol-2"),
+                               row.call("2026-01-01T00:00:02.000000", "identity.authenticate", "-", "img-3")])
+      status, out, = cli("tail", "--once", "--format", "table", "--fields", "message_id,state")
+      expect([status, out.lines.map(&:split)]).to eq([0, [%w[MESSAGE_ID STATE], %w[o1 active], %w[o2 -], %w[o3 -]]])
+    end
+
+    it "-f value: the values separated by spaces; -f json (the default) with --fields: those fields only" do
+      status, out, = cli("tail", "--once", "-f", "value")
+      expect([status, out]).to eq([0, "2026-01-01T00:00:00.000000 compute.instance.create.end proj-a vm-1\n" \
+                                      "2026-01-01T00:00:01.000000 volume.create.end proj-b vol-2\n" \
+                                      "2026-01-01T00:00:02.000000 identity.authenticate - img-3\n"])
+      status, out, = cli("tail", "--once", "-f", "value", "--fields", "event_type,user_id")
+      expect([status, out.lines]).to eq([0, ["compute.instance.create.end -\n", "volume.create.end -\n",
+                                             "identity.authenticate user-7\n"]])
+      status, out, = cli("tail", "--once", "--fields", "message_id,project,instance_id")
+      expect([status, out.lines.map { |l| JSON.parse(l) }]).to eq(
+        [0, [{"message_id" => "o1", "project" => "proj-a", "instance_id" => "vm-1"},
+             {"message_id" => "o2", "project" => "proj-b", "instance_id" => "vm-9"},
+             {"message_id" => "o3", "project" => nil, "instance_id" => nil}]]
+      )
+      status, out, = cli("tail", "--once", "-f", "json")
+      expect([status, out.lines.map { |l| JSON.parse(l).keys }.uniq]).to eq([0, [%w[message_id event_type timestamp payload]]])
+    end
+
+    it "an unknown format or an empty field list is a usage error naming the flag; check and record take neither" do
+      expect(cli("tail", "--once", "-f", "yaml")[0, 3]).to match([2, "", a_string_including("-f/--format", "\"yaml\"", "json, table, value")])
+      expect(cli("tail", "--once", "--fields", "")[0, 3]).to match([2, "", a_string_including("--fields")])
+      expect(cli("tail", "--once", "-f", "value", "--fields", ",")[0, 3]).to match([2, "", a_string_including("--fields")])
+      expect(cli("check", "-f", "table")[0, 3]).to match([2, "", a_string_including("-f/--format: only for tail and listen")])
+      expect(cli("check", "--type", "x")[0, 3]).to match([2, "", a_string_including("--type: only for tail and listen")])
+    end
+
+    it "colours table lines only when stdout is a terminal and NO_COLOR is not set", :timeout => 60 do
+      require "pty"
+      lib = File.expand_path("../lib", __dir__)
+      run_in_pty = lambda do |extra_env|
+        text = +""
+        PTY.spawn(env.merge(extra_env), RbConfig.ruby, "-I", lib, exe, "tail", "--once", "-q", "-f", "table") do |reader, _writer, pid|
+          begin
+            reader.each_line { |line| text << line }
+          rescue Errno::EIO
+            nil # the child closed the terminal
+          end
+          Process.wait(pid)
+        end
+        [$?.exitstatus, text]
+      end
+      status, text = run_in_pty.call({})
+      expect(status).to eq(0)
+      expect(text).to include("\e[32mcompute.instance.create.end\e[0m", "\e[1mTIMESTAMP\e[0m")
+      expect(text.gsub(/\e\[\d+m/, "")).to include("identity.authenticate       ", "img-3")
+      status, text = run_in_pty.call({"NO_COLOR" => "1"})
+      expect([status, text]).to match([0, a_string_including("compute.instance.create.end")])
+      expect(text).not_to include("\e[")
+      out, _err, st = Open3.capture3(env, RbConfig.ruby, "-I", lib, exe, "tail", "--once", "-f", "table")
+      expect([st.exitstatus, out]).to match([0, a_string_including("vol-2")])
+      expect(out).not_to include("\e[")
+    end
+  end
+
+  describe "filters: --type (repeatable), --event-project" do
+    before do
+      service.add_events((1..12).map do |i|
+        type = %w[compute.instance.create.end volume.create.end identity.authenticate][i % 3]
+        traits = i.even? ? {"project_id" => "proj-even"} : {"tenant_id" => "proj-odd"}
+        panko_event(format("f%02d", i), format("2026-01-01T00:00:%02d.000000", i), :type => type, :traits => traits)
+      end)
+    end
+
+    it "prints only the events of any --type given and of the --event-project (project_id or tenant_id)" do
+      printed = lambda do |*args|
+        status, out, err = cli("tail", "--once", "--fields", "message_id", *args)
+        expect(status).to eq(0), err
+        [out.lines.map { |l| JSON.parse(l)["message_id"] }, err]
+      end
+      ids, err = printed.call("--type", "volume.create.end")
+      expect(ids).to eq(%w[f01 f04 f07 f10])
+      expect(err).to include(" printed=4 ", "not_matched=8")
+      expect(printed.call("--type", "volume.create.end", "--type", "identity.authenticate")[0]).to eq(%w[f01 f02 f04 f05 f07 f08 f10 f11])
+      expect(printed.call("--type", "volume.create")[0]).to eq([])
+      expect(printed.call("--event-project", "proj-odd")[0]).to eq(%w[f01 f03 f05 f07 f09 f11])
+      expect(printed.call("--event-project", "proj-even", "--type", "volume.create.end")[0]).to eq(%w[f04 f10])
+      expect(printed.call("--event-project", "nobody")[0]).to eq([])
+    end
+
+    it "--max-events counts printed events only" do
+      status, out, err = cli("tail", "--max-events", "3", "--type", "identity.authenticate", "--page-size", "2", "-f", "value",
+                             "--fields", "message_id")
+      expect([status, out]).to eq([0, "f02\nf05\nf08\n"]), err
+      expect(err).to include(" printed=3 ")
+    end
+  end
+
+  it "--progress SECONDS: a status line on stderr every SECONDS, explaining back-read duplicates once", :timeout => 60 do
+    service.generate(:count => 5, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "s")
+    lib = File.expand_path("../lib", __dir__)
+    Open3.popen3(env, RbConfig.ruby, "-I", lib, exe, "tail", "-q", "--poll-interval", "0.1", "--progress", "0.1",
+                 "-f", "value") do |_in, out, err, wait|
+      expect(out.gets).to start_with("2026-01-01T00:00:00.000000 ")
+      lines = []
+      lines << err.gets until lines.count { |l| l.start_with?("status: ") } >= 3
+      Process.kill("INT", wait.pid)
+      expect(wait.value.exitstatus).to eq(0)
+      lines += err.read.lines
+      status = lines.grep(/\Astatus: /)
+      expect(status).to all(match(/\Astatus: \d+\.\d events\/s polls=\d+ retries=\d+ filtered=\d+ duplicates_dropped=\d+ printed=5\n\z/))
+      expect(status.last[/duplicates_dropped=(\d+)/, 1].to_i).to be_positive
+      expect(lines.grep(/re-reads the last 5 s so events committed late are not missed/).size).to eq(1)
+    ensure
+      Process.kill("KILL", wait.pid) if wait.alive?
+    end
+    expect(cli("tail", "--progress", "0")[0, 3]).to match([2, "", a_string_including("--progress")])
   end
 
   describe "OpenStack's TLS variables" do

@@ -6,22 +6,33 @@ require "logger"
 require "optparse"
 require "yaml"
 require "openstack_http_event_monitor"
+require "openstack_http_event_monitor/cli/failed_polls"
+require "openstack_http_event_monitor/cli/output"
+require "openstack_http_event_monitor/cli/progress"
 
 class OpenstackHTTPEventMonitor
-  # `openstack-http-events`: check an event service, tail its events as JSON
-  # lines, or record its answers to a VCR cassette. Every flag has an
-  # environment fallback; flags win, over the environment and --config.
+  # `openstack-http-events`: check an event service, tail its events (JSON
+  # lines, a table or bare values: {Output}), or record its answers to a
+  # VCR cassette. Every flag has an environment fallback; flags win, over
+  # the environment and --config.
   class CLI
     USAGE = <<~TEXT
       Usage: openstack-http-events check|tail|record|listen [options]
 
         check   say whether the event service is available, and its source, URL and auth type (exit status 0 or 1)
-        tail    print converted events as JSON lines until Ctrl-C (or --once: drain and exit)
+        tail    print converted events until Ctrl-C (or --once: drain and exit): JSON lines, or -f table|value
         record  check and drain the backlog once, writing every HTTP exchange to --cassette FILE
                 (a VCR cassette, secrets redacted), printing no events
         listen  receive the events Ceilometer's http publisher (or a CloudEvents sender) POSTs to
-                --port, printing them as JSON lines until Ctrl-C (--push-user with OHEM_PUSH_PASSWORD,
+                --port, printing them as tail does until Ctrl-C (--push-user with OHEM_PUSH_PASSWORD,
                 or --allow-anonymous; --bind 127.0.0.1 to stay on this host)
+
+      tail and listen print like the OpenStack client: -f json (default: one JSON object a line), -f table
+      (aligned columns under a header) or -f value (the values separated by spaces); --fields a,b,c chooses the
+      fields (table and value default: timestamp,event_type,project,resource; project is the payload's
+      project_id or tenant_id, resource its resource_id, instance_id or first other *_id; any other name is a
+      key of the event or of its payload). Colour only when stdout is a terminal and NO_COLOR is not set.
+      --type and --event-project filter before printing; --max-events counts printed events.
 
       --config FILE holds the whole :http options hash (YAML or JSON, keys as strings or symbols);
       flags and their environment variables override it key by key.
@@ -126,6 +137,11 @@ class OpenstackHTTPEventMonitor
     COMMANDS = %w[check tail record listen].freeze
     SOURCES = %w[panko ceilometer json].freeze
 
+    # tail's and listen's output flags, as usage errors name them.
+    FLAG_NAMES = {:format => "-f/--format", :fields => "--fields", :types => "--type", :event_project => "--event-project",
+                  :progress => "--progress"}.freeze
+    private_constant :FLAG_NAMES
+
     private
 
     def parse
@@ -161,6 +177,20 @@ class OpenstackHTTPEventMonitor
         o.on("--max-events N", "tail, listen: exit after printing N events (0: none)") do |v|
           flags[:max_events] = convert("--max-events", :count, v)
         end
+        o.on("-f", "--format FORMAT", "tail, listen: json (default), table or value") { |v| flags[:format] = v }
+        o.on("--fields A,B,C", "tail, listen: the fields to print (default for table and value: " \
+                               "#{Output::DEFAULT_FIELDS.join(",")}; json: the whole event)") do |v|
+          flags[:fields] = v.split(",").map(&:strip).reject(&:empty?)
+        end
+        o.on("--type TYPE", "tail, listen: only this event type (exact; repeat for any of several)") do |v|
+          (flags[:types] ||= []) << v
+        end
+        o.on("--event-project ID", "tail, listen: only events whose payload project_id or tenant_id is ID " \
+                                   "(--project is the login's scope)") { |v| flags[:event_project] = v }
+        o.on("--progress SECONDS", "tail, listen: a status line on stderr every SECONDS (events/s, polls, " \
+                                   "retries, filtered, duplicates_dropped)") do |v|
+          flags[:progress] = convert("--progress", :poll_interval, v)
+        end
         o.on("-v", "--verbose", "log at debug") { flags[:level] = Logger::DEBUG }
         o.on("-q", "--quiet", "log errors only, and no summary line") { flags[:level] = Logger::ERROR }
         o.on("--version", "print the version") do
@@ -185,9 +215,36 @@ class OpenstackHTTPEventMonitor
       listen_flags = %i[port bind spool push_user allow_anonymous].select { |f| flags.key?(f) }
       raise UsageError, "#{listen_flags.map { |f| "--#{f.to_s.tr("_", "-")}" }.join(", ")}: only for listen" if !listen_flags.empty? && command != "listen"
 
+      output_flags = %i[format fields types event_project progress].select { |f| flags.key?(f) }
+      unless output_flags.empty? || %w[tail listen].include?(command)
+        raise UsageError, "#{output_flags.map { |f| FLAG_NAMES.fetch(f) }.join(", ")}: only for tail and listen"
+      end
+      flags[:output] = output(flags)
       flags[:command] = command
 
       [command, build_options(values, flags), flags]
+    end
+
+    # The Output -f/--format and --fields ask for, coloured when stdout is
+    # a terminal and NO_COLOR is not set.
+    def output(flags)
+      if flags.key?(:fields) && flags[:fields].empty?
+        raise UsageError, "--fields: needs at least one field name (a,b,c)"
+      end
+
+      color = @stdout.respond_to?(:tty?) && @stdout.tty? && @env["NO_COLOR"].to_s.empty?
+      Output.new(:format => flags.fetch(:format, "json"), :fields => flags[:fields], :color => color)
+    rescue ArgumentError => e
+      raise UsageError, "-f/--format: #{e.message}"
+    end
+
+    # Whether --type and --event-project let the event through.
+    def wanted?(event, flags)
+      return false if flags[:types] && !flags[:types].include?(event["event_type"])
+      return true unless flags[:event_project]
+
+      payload = event["payload"].is_a?(Hash) ? event["payload"] : {}
+      [payload["project_id"], payload["tenant_id"]].include?(flags[:event_project])
     end
 
     def convert(flag, kind, value)
@@ -398,30 +455,6 @@ class OpenstackHTTPEventMonitor
       EXIT_FAILED
     end
 
-    # Counts polls that failed in a row (the monitor retries them, yielding
-    # an empty batch each time): `failed?` once `limit` have.
-    class FailedPolls
-      def initialize(monitor, limit)
-        @monitor = monitor
-        @limit = limit
-        @seen = monitor.stats[:errors].to_i
-        @in_a_row = 0
-      end
-
-      # Call once per batch; true when the last `limit` polls all failed.
-      def failed?
-        errors = @monitor.stats[:errors].to_i
-        @in_a_row = errors > @seen ? @in_a_row + 1 : 0
-        @seen = errors
-        @in_a_row >= @limit
-      end
-
-      def message
-        "gave up after #{@in_a_row} failed polls in a row: #{@monitor.stats[:last_error]}"
-      end
-    end
-    private_constant :FailedPolls
-
     # "source=panko url=http://…/ auth=keystone": what check found.
     def describe(monitor, options)
       stats = monitor.stats
@@ -459,7 +492,13 @@ class OpenstackHTTPEventMonitor
         end]
       end
       printed = 0
+      not_matched = 0
       limit = flags[:max_events]
+      output = flags[:output]
+      if flags[:progress]
+        backread = flags[:command] == "tail" ? options[:http].fetch("backread_seconds", 5) : nil
+        progress = Progress.new(monitor, flags[:progress], @stderr, :backread => backread)
+      end
       monitor.start
       # a Ctrl-C while `start` ran (it resumes the monitor) is not lost
       monitor.stop if stopping
@@ -474,15 +513,22 @@ class OpenstackHTTPEventMonitor
         events.each do |event|
           break if limit && printed >= limit
 
-          @stdout.puts(JSON.generate(event.payload))
+          unless wanted?(event.payload, flags)
+            not_matched += 1
+            next
+          end
+
+          output.lines(event.payload).each { |line| @stdout.puts(line) }
           printed += 1
         end
         @stdout.flush
+        progress&.tick(printed, not_matched)
         monitor.stop if (limit && printed >= limit) || (flags[:once] && monitor.caught_up?)
       end
       stats = monitor.stats
       summary = {:polls => stats[:polls], :events => stats[:events], :printed => printed}
                 .merge(stats.slice(:duplicates_dropped, :filtered, :errors, :cursor))
+      summary[:not_matched] = not_matched if flags[:types] || flags[:event_project]
       @stderr.puts("stopped: #{summary.map { |k, v| "#{k}=#{v}" }.join(" ")}") unless @quiet
       return EXIT_OK unless gave_up
 
