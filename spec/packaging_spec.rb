@@ -42,6 +42,40 @@ RSpec.describe "the packaged gem", :timeout => 1200 do
     expect(Dir[File.join(root, "*.gem")]).to eq(before)
   end
 
+  it "the precompiled platform gem installs with neither cargo nor network, and runs" do
+    out, status = Open3.capture2e("rake", "native_gem", :chdir => root)
+    expect(status).to be_success, out[-4000..] || out
+    gem = File.join(root, out.lines.last.chomp)
+    expect(File.basename(gem)).to eq("openstack_http_event_monitor-#{OpenstackHTTPEventMonitor::VERSION}-#{Gem::Platform.local}.gem")
+    offline = @env.merge(
+      "PATH"              => ENV.fetch("PATH").split(File::PATH_SEPARATOR).reject { |d| File.exist?(File.join(d, "cargo")) }
+                                .join(File::PATH_SEPARATOR),
+      "CARGO_HOME"        => File.join(@dir, "empty-cargo"), "RUSTUP_HOME" => File.join(@dir, "empty-rustup"),
+      "CARGO_NET_OFFLINE" => "true"
+    )
+    out, status = Bundler.with_unbundled_env { Open3.capture2e(offline, "gem", "install", "--local", "--no-document", gem, :chdir => @dir) }
+    expect(status).to be_success, out
+    expect(out).not_to include("Building native extensions")
+
+    service.generate(:count => 5, :start => "2026-03-01T00:00:00", :step_ms => 5, :prefix => "p")
+    exe = File.join(@env["GEM_HOME"], "bin", "openstack-http-events")
+    env = offline.merge("OS_AUTH_URL" => service.keystone_url, "OS_USERNAME" => "admin", "OS_PASSWORD" => "secret")
+    out, err, status = Bundler.with_unbundled_env { Open3.capture3(env, exe, "tail", "--once", :chdir => @dir) }
+    expect(status).to be_success, err
+    expect(out.lines.map { |l| JSON.parse(l)["message_id"] }).to eq((1..5).map { |i| format("p-%07d", i) })
+  end
+
+  it "the source gem, when it cannot build, says what to do instead" do
+    run!("gem", "build", "openstack_http_event_monitor.gemspec", "--output", File.join(@dir, "src.gem"), :chdir => root)
+    no_cargo = @env.merge("PATH" => ENV.fetch("PATH").split(File::PATH_SEPARATOR)
+                                     .reject { |d| File.exist?(File.join(d, "cargo")) }.join(File::PATH_SEPARATOR))
+    out, status = Bundler.with_unbundled_env do
+      Open3.capture2e(no_cargo, "gem", "install", "--local", "--no-document", File.join(@dir, "src.gem"), :chdir => @dir)
+    end
+    expect(status).not_to be_success
+    expect(out).to include("needs Rust's cargo", "precompiled gem for this platform", "rake native_gem")
+  end
+
   it "builds, installs with its extension, and loads and runs from any directory" do
     run!("gem", "build", "openstack_http_event_monitor.gemspec", "--output", File.join(@dir, "ohem.gem"), :chdir => root)
     run!("gem", "install", "--local", "--no-document", File.join(@dir, "ohem.gem"), :chdir => @dir)

@@ -19,8 +19,14 @@ profile = ENV.fetch("OHEM_CARGO_PROFILE", "release")
 features = ENV["OHEM_DEBUG_ENTRY_POINTS"] == "1" ? " --features debug-entry-points" : ""
 built = File.join(target_dir, profile == "dev" ? "debug" : profile, so_name)
 
+# What to do instead when this machine cannot build (no cargo, no network).
+PRECOMPILED = "or install the precompiled gem for this platform instead, which needs neither cargo nor " \
+              "network: `gem install openstack_http_event_monitor-<version>-#{Gem::Platform.local}.gem` " \
+              "(built with `rake native_gem` on a machine that has them)"
+
 unless system("cargo", "--version", out: File::NULL, err: File::NULL)
-  abort "openstack_http_event_monitor needs Rust's cargo on PATH to compile its extension (https://rustup.rs)"
+  abort "openstack_http_event_monitor needs Rust's cargo on PATH to compile its extension (https://rustup.rs), " \
+        "#{PRECOMPILED}"
 end
 
 File.write("Makefile", <<~MAKE)
@@ -36,7 +42,7 @@ File.write("Makefile", <<~MAKE)
   all: $(DLLIB)
 
   $(DLLIB): FORCE
-  \tRUBY=$(RUBY) $(CARGO) build --profile #{profile} --locked -p #{crate}#{features} --manifest-path #{File.join(root, "Cargo.toml").shellescape} --target-dir #{target_dir.shellescape}
+  \tRUBY=$(RUBY) $(CARGO) build --profile #{profile} --locked -p #{crate}#{features} --manifest-path #{File.join(root, "Cargo.toml").shellescape} --target-dir #{target_dir.shellescape} || { echo #{("openstack_http_event_monitor: cargo could not build the extension; without network it cannot fetch the crates it needs: give it network, " + PRECOMPILED).shellescape} >&2; exit 1; }
   \tcp #{built.shellescape} $(DLLIB)
 
   install: $(DLLIB)
