@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "fileutils"
 require "open3"
 require "rbconfig"
 require "tmpdir"
@@ -14,11 +15,30 @@ RSpec.describe "openstack-http-events" do
   let(:exe) { File.expand_path("../exe/openstack-http-events", __dir__) }
   let(:env) { {"OS_PASSWORD" => "secret", "OS_AUTH_URL" => service.keystone_url, "OS_USERNAME" => "admin"} }
 
-  def cli(*args, env: self.env)
+  def cli(*args, env: self.env, stdin: StringIO.new)
     out = StringIO.new
     err = StringIO.new
-    status = OpenstackHTTPEventMonitor::CLI.new(args, env, :stdout => out, :stderr => err).run
+    status = OpenstackHTTPEventMonitor::CLI.new(args, env, :stdout => out, :stderr => err, :stdin => stdin).run
     [status, out.string, err.string]
+  end
+
+  # The bodies of the Keystone v3 token requests made so far.
+  def token_requests
+    service.requests.select { |r| r["path"].end_with?("/v3/auth/tokens") }.map { |r| JSON.parse(r["body"]) }
+  end
+
+  # Two events, one in project demo and one in admin; tokens without the
+  # admin role, so that only the scoped project's event is read.
+  def events_in_two_projects
+    service.configure(:admin => false)
+    service.add_events([panko_event("in-demo", "2026-01-01T00:00:00.000000", :project => service.project_id("demo")),
+                        panko_event("in-admin", "2026-01-01T00:00:01.000000", :project => service.project_id("admin"))])
+  end
+
+  def tailed(*args, **opts)
+    status, out, err = cli("tail", "--once", "--no-all-tenants", *args, **opts)
+    expect(status).to eq(0), err
+    out.lines.map { |l| JSON.parse(l)["message_id"] }
   end
 
   it "check: exit 0 when the service answers, 1 with the reason when not" do
@@ -431,17 +451,188 @@ RSpec.describe "openstack-http-events" do
         end
       end
     end
+
+    it "a cloud's cacert is --ca-file, its verify: false --insecure; flags and OS_INSECURE win" do
+      Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|
+        Dir.mktmpdir do |dir|
+          file = File.join(dir, "clouds.yaml")
+          File.write(file, YAML.dump("clouds" => {"ca" => {"cacert" => @ca.path("ca.pem")}, "loose" => {"verify" => false},
+                                                  "strict" => {"verify" => true}}))
+          base = {"OHEM_URL" => tls.url, "OS_CLIENT_CONFIG_FILE" => file}
+          expect(cli("check", "--os-cloud", "strict", :env => base)[0, 3]).to match([1, "", a_string_including("SSLError")])
+          expect(cli("check", "--os-cloud", "ca", :env => base)[0]).to eq(0)
+          expect(cli("check", "--os-cloud", "loose", :env => base)[0]).to eq(0)
+          expect(cli("check", "--os-cloud", "loose", "--no-insecure", :env => base)[0]).to eq(1)
+          expect(cli("check", "--os-cloud", "loose", :env => base.merge("OS_INSECURE" => "false"))[0]).to eq(1)
+          expect(cli("check", "--os-cloud", "strict", :env => base.merge("OS_INSECURE" => "true"))[0]).to eq(0)
+        end
+      end
+    end
   end
 
-  it "OS_PROJECT_ID is not used (the core scopes by name): a warning says so unless a project name is given" do
+  it "OS_PROJECT_ID and --project-id scope by project id; an id beats a name given the same way; a flag beats a variable" do
+    events_in_two_projects
+    demo = service.project_id("demo")
+    expect(tailed(:env => env.merge("OS_PROJECT_ID" => demo))).to eq(%w[in-demo])
+    expect(token_requests.map { |r| r["auth"]["scope"] }).to eq([{"project" => {"id" => demo}}])
+    expect(service.requests.map { |r| r["path"] }.grep(%r{/auth/projects})).to be_empty
+    # Horizon's openrc sets both: the id is used, as keystoneauth does
+    expect(tailed(:env => env.merge("OS_PROJECT_ID" => demo, "OS_PROJECT_NAME" => "admin"))).to eq(%w[in-demo])
+    expect(tailed("--project-id", demo, :env => env.merge("OS_PROJECT_NAME" => "admin"))).to eq(%w[in-demo])
+    expect(tailed("--project", "admin", :env => env.merge("OS_PROJECT_ID" => demo))).to eq(%w[in-admin])
+    status, _, err = cli("check", "--project", "admin", "--project-id", demo)
+    expect([status, err]).to match([2, a_string_including("--project-id and --project")])
     status, _, err = cli("check", :env => env.merge("OS_PROJECT_ID" => "abc123"))
-    expect([status, err]).to match([0, a_string_including("OS_PROJECT_ID is not used")])
-    expect(cli("check", :env => env.merge("OS_PROJECT_ID" => "abc123", "OS_PROJECT_NAME" => "admin"))[2]).not_to include("OS_PROJECT_ID")
-    expect(cli("check", "-q", :env => env.merge("OS_PROJECT_ID" => "abc123"))[2]).to eq("")
+    expect([status, err]).to match([1, a_string_including("AuthenticationError", "project id \"abc123\"")])
+    expect(err).not_to include("is not used")
     service.configure(:auth => "token", :token => "ready-token-5")
-    status, out, err = cli("check", :env => {"OHEM_URL" => service.url, "OS_TOKEN" => "ready-token-5", "OS_PROJECT_ID" => "abc123"})
+    status, out, = cli("check", :env => {"OHEM_URL" => service.url, "OS_TOKEN" => "ready-token-5", "OS_PROJECT_ID" => "abc123"})
     expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=token\n"])
-    expect(err).not_to include("OS_PROJECT_ID") # a ready token has no project to choose
+  end
+
+  it "OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME and their flags send the domains by name" do
+    names = {"OS_USER_DOMAIN_NAME" => "Default", "OS_PROJECT_DOMAIN_NAME" => "Default", "OS_PROJECT_NAME" => "admin"}
+    status, _, err = cli("check", :env => env.merge(names))
+    expect(status).to eq(0), err
+    body = token_requests.last["auth"]
+    expect(body["identity"]["password"]["user"]["domain"]).to eq("name" => "Default")
+    expect(body["scope"]["project"]["domain"]).to eq("name" => "Default")
+    status, _, err = cli("check", :env => env.merge("OS_USER_DOMAIN_NAME" => "Elsewhere"))
+    expect([status, err]).to match([1, a_string_including("AuthenticationError", "domain name \"Elsewhere\"")])
+    # a flag naming the domain by name replaces the variable's id
+    service.clear_requests
+    status, _, err = cli("check", "--user-domain-name", "Default", "--project-domain-name", "Default", "--project", "admin",
+                         :env => env.merge("OS_USER_DOMAIN_ID" => "elsewhere", "OS_PROJECT_DOMAIN_ID" => "elsewhere"))
+    expect(status).to eq(0), err
+    expect(token_requests.last["auth"]["scope"]["project"]["domain"]).to eq("name" => "Default")
+    # both variables set: the id is used
+    expect(cli("check", :env => env.merge("OS_USER_DOMAIN_ID" => "default", "OS_USER_DOMAIN_NAME" => "Elsewhere"))[0]).to eq(0)
+    status, _, err = cli("check", "--user-domain", "default", "--user-domain-name", "Default")
+    expect([status, err]).to match([2, a_string_including("--user-domain and --user-domain-name")])
+  end
+
+  describe "--os-cloud and clouds.yaml" do
+    around do |example|
+      Dir.mktmpdir("clouds") do |dir|
+        @dir = dir
+        example.run
+      end
+    end
+
+    let(:cloud_password) { "cloud-pw-91c3e7" }
+
+    def write_clouds(path, clouds, secure: nil)
+      FileUtils.mkdir_p(File.dirname(path))
+      File.write(path, YAML.dump("clouds" => clouds))
+      File.write(File.join(File.dirname(path), "secure.yaml"), YAML.dump("clouds" => secure)) if secure
+      path
+    end
+
+    def lab_cloud(**auth)
+      {"auth" => {"auth_url" => service.keystone_url, "username" => "admin", "project_name" => "admin",
+                  "user_domain_name" => "Default", "project_domain_name" => "Default"}.merge(auth),
+       "region_name" => "RegionOne", "interface" => "public", "identity_api_version" => 3}
+    end
+
+    let(:xdg) { File.join(@dir, "config") }
+    let(:cloud_env) { {"XDG_CONFIG_HOME" => xdg, "HOME" => @dir} }
+
+    it "reads the cloud from $XDG_CONFIG_HOME/openstack/clouds.yaml with secure.yaml's password; never prints it" do
+      service.configure(:password => cloud_password)
+      write_clouds(File.join(xdg, "openstack", "clouds.yaml"), {"lab" => lab_cloud, "other" => {}},
+                   :secure => {"lab" => {"auth" => {"password" => cloud_password}}})
+      status, out, err = cli("check", "-v", :env => cloud_env.merge("OS_CLOUD" => "lab"))
+      expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=keystone\n"]), err
+      expect(out + err).not_to include(cloud_password)
+      body = token_requests.last["auth"]
+      expect(body["identity"]["password"]["user"]).to include("name" => "admin", "domain" => {"name" => "Default"})
+      expect(body["scope"]["project"]).to eq("name" => "admin", "domain" => {"name" => "Default"})
+      # --os-cloud, the same; OS_* variables and flags override the cloud's values
+      expect(cli("check", "--os-cloud", "lab", :env => cloud_env)[0]).to eq(0)
+      status, _, err = cli("check", "--os-cloud", "lab", :env => cloud_env.merge("OS_PASSWORD" => "wrong-pw"))
+      expect([status, err]).to match([1, a_string_including("AuthenticationError")])
+      expect(err).not_to include(cloud_password)
+      expect(cli("check", "--os-cloud", "lab", "--region", "Nowhere", :env => cloud_env)[0, 3])
+        .to match([1, "", a_string_including("ServiceNotAvailable", "Nowhere")])
+      # a project id from the environment replaces the cloud's project name
+      events_in_two_projects
+      demo = service.project_id("demo")
+      expect(tailed("--os-cloud", "lab", :env => cloud_env.merge("OS_PROJECT_ID" => demo))).to eq(%w[in-demo])
+    end
+
+    it "takes ./clouds.yaml first, and OS_CLIENT_CONFIG_FILE before any" do
+      write_clouds(File.join(xdg, "openstack", "clouds.yaml"), {"lab" => lab_cloud("password" => "wrong-pw")})
+      expect(cli("check", "--os-cloud", "lab", :env => cloud_env)[0]).to eq(1)
+      here = File.join(@dir, "cwd")
+      write_clouds(File.join(here, "clouds.yaml"), {"lab" => lab_cloud("password" => "secret")})
+      expect(Dir.chdir(here) { cli("check", "--os-cloud", "lab", :env => cloud_env) }[0]).to eq(0)
+      named = write_clouds(File.join(@dir, "elsewhere", "mine.yaml"), {"lab" => lab_cloud("password" => "secret")})
+      expect(cli("check", "--os-cloud", "lab", :env => cloud_env.merge("OS_CLIENT_CONFIG_FILE" => named))[0]).to eq(0)
+      status, _, err = cli("check", :env => cloud_env.merge("OS_CLOUD" => "lab", "OS_CLIENT_CONFIG_FILE" => File.join(@dir, "none.yaml")))
+      expect([status, err]).to match([2, a_string_including("OS_CLIENT_CONFIG_FILE", "none.yaml")])
+    end
+
+    it "an unknown cloud is a usage error naming the file and the clouds in it; no clouds.yaml names where it looked" do
+      file = write_clouds(File.join(xdg, "openstack", "clouds.yaml"), {"lab" => lab_cloud, "prod" => lab_cloud})
+      status, out, err = cli("check", "--os-cloud", "staging", :env => cloud_env)
+      expect([status, out]).to eq([2, ""])
+      expect(err).to include("--os-cloud", "\"staging\"", file, "lab, prod")
+      status, _, err = cli("check", :env => cloud_env.merge("OS_CLOUD" => "staging"))
+      expect([status, err]).to match([2, a_string_including("OS_CLOUD", "staging")])
+      unless File.exist?("/etc/openstack/clouds.yaml")
+        FileUtils.rm_rf(xdg)
+        status, _, err = Dir.chdir(@dir) { cli("check", "--os-cloud", "lab", :env => cloud_env) }
+        expect([status, err]).to match([2, a_string_including("no clouds.yaml", File.join(xdg, "openstack", "clouds.yaml"))])
+      end
+      write_clouds(File.join(xdg, "openstack", "clouds.yaml"), {"tok" => {"auth_type" => "token", "auth" => {"token" => "t"}}})
+      status, _, err = cli("check", "--os-cloud", "tok", :env => cloud_env)
+      expect([status, err]).to match([2, a_string_including("auth_type \"token\"")])
+    end
+  end
+
+  describe "asking for the password" do
+    require "pty"
+    require "io/console"
+
+    let(:no_password) { env.except("OS_PASSWORD") }
+
+    it "on a terminal: asks without echo and uses the answer" do
+      master, slave = PTY.open
+      answered = Thread.new do
+        deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 30
+        # answer once echo is off: what is typed then is not echoed back
+        sleep 0.01 while slave.echo? && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+        master.write("secret\n")
+      end
+      status, out, err = cli("check", :env => no_password, :stdin => slave)
+      answered.join
+      expect([status, out]).to eq([0, "available: source=panko url=#{service.url}/ auth=keystone\n"]), err
+      expect(err).to include("Password for \"admin\" at #{service.keystone_url}: ")
+      expect(err).not_to include("secret")
+      echoed = begin
+        master.read_nonblock(4096)
+      rescue IO::WaitReadable, EOFError, Errno::EIO
+        ""
+      end
+      expect(echoed).not_to include("secret")
+      expect(slave.echo?).to be(true) # echo restored
+    ensure
+      master&.close
+      slave&.close
+    end
+
+    it "on a pipe: does not ask; the missing password is a configuration error" do
+      reader, writer = IO.pipe
+      writer.write("secret\n")
+      writer.close
+      status, out, err = cli("check", :env => no_password, :stdin => reader)
+      expect([status, out]).to eq([2, ""])
+      expect(err).to include("http.auth.password")
+      expect(err).not_to include("Password for")
+      expect(reader.read).to eq("secret\n") # not read
+    ensure
+      reader&.close
+    end
   end
 
   it "ends on SIGINT however early it comes, also while starting a receiver", :timeout => 90 do

@@ -3,9 +3,11 @@
 require "date"
 require "json"
 require "logger"
+require "io/console"
 require "optparse"
 require "yaml"
 require "openstack_http_event_monitor"
+require "openstack_http_event_monitor/clouds_yaml"
 require "openstack_http_event_monitor/cli/failed_polls"
 require "openstack_http_event_monitor/cli/output"
 require "openstack_http_event_monitor/cli/progress"
@@ -40,7 +42,13 @@ class OpenstackHTTPEventMonitor
       --since takes now, a time that long before now (30s, 15m, 2h, 1d), a date YYYY-MM-DD (midnight UTC)
       or an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM]; no zone means UTC).
 
-      Give the password in OS_PASSWORD rather than --password: a command line is visible to other users.
+      --os-cloud NAME (or OS_CLOUD) reads a cloud from openstacksdk's clouds.yaml (OS_CLIENT_CONFIG_FILE, else the
+      first of ./clouds.yaml, $XDG_CONFIG_HOME/openstack/clouds.yaml, /etc/openstack/clouds.yaml; secure.yaml beside
+      it merged in); flags and OS_* variables override its values. When OS_* variables name a project or a domain
+      both by id and by name (as Horizon's openrc files do), the id is used.
+
+      Give the password in OS_PASSWORD rather than --password: a command line is visible to other users. Keystone
+      auth without a password asks for it when stdin is a terminal.
 
       Exit status: 0 fine (tail and listen also when stopped by Ctrl-C or TERM once running: their normal end);
       1 not available or failed; 2 usage or configuration error; 130 interrupted by Ctrl-C (check, record,
@@ -74,8 +82,11 @@ class OpenstackHTTPEventMonitor
       "--username NAME"         => [[:auth, :username], "OS_USERNAME", :string, "Keystone user"],
       "--password PASSWORD"     => [[:auth, :password], "OS_PASSWORD", :string, "Keystone password (prefer OS_PASSWORD)"],
       "--project NAME"          => [[:auth, :project_name], "OS_PROJECT_NAME", :string, "project scope (default: admin, else the first reachable project other than services)"],
+      "--project-id ID"         => [[:auth, :project_id], "OS_PROJECT_ID", :string, "project scope by id, instead of --project"],
       "--user-domain ID"        => [[:auth, :user_domain_id], "OS_USER_DOMAIN_ID", :string, "user domain id (default \"default\")"],
+      "--user-domain-name NAME" => [[:auth, :user_domain_name], "OS_USER_DOMAIN_NAME", :string, "user domain by name, instead of --user-domain"],
       "--project-domain ID"     => [[:auth, :project_domain_id], "OS_PROJECT_DOMAIN_ID", :string, "project domain id (default \"default\")"],
+      "--project-domain-name NAME" => [[:auth, :project_domain_name], "OS_PROJECT_DOMAIN_NAME", :string, "project domain by name, instead of --project-domain"],
       "--region NAME"           => [[:auth, :region], "OS_REGION_NAME", :string, "catalog region"],
       "--interface NAME"        => [[:auth, :interface], "OS_INTERFACE", :string, "catalog interface: public, internal, admin"],
       "--token TOKEN"           => [[:token], "OS_TOKEN", :string, "a ready token instead of Keystone (prefer OS_TOKEN)"],
@@ -89,13 +100,20 @@ class OpenstackHTTPEventMonitor
       "--read-timeout SECONDS"  => [[:read_timeout], nil, :float, "read timeout"]
     }.freeze
 
+    # Option paths that name one thing two ways (by id, by name), id first.
+    ALTERNATIVES = Options::AUTH_ALTERNATIVES.map { |group| group.map { |key| [:auth, key.to_sym] } }.freeze
+
     # @param argv [Array<String>]
-    # @param env [Hash{String => String}]
-    def initialize(argv, env = ENV, stdout: $stdout, stderr: $stderr)
+    # @param env [Hash{String => String}] the environment the CLI reads (OS_*,
+    #   OHEM_*, OS_CLOUD, OS_CLIENT_CONFIG_FILE, XDG_CONFIG_HOME, HOME); never ENV
+    #   unless given
+    # @param stdin [IO] where a password is asked for, when it is a terminal
+    def initialize(argv, env = ENV, stdout: $stdout, stderr: $stderr, stdin: $stdin)
       @argv = argv.dup
       @env = env
       @stdout = stdout
       @stderr = stderr
+      @stdin = stdin
     end
 
     # Runs the command. A Ctrl-C (Interrupt) ends it with status 130 and no
@@ -162,6 +180,7 @@ class OpenstackHTTPEventMonitor
         end
         o.on("--[no-]insecure", "do not verify TLS certificates (env OS_INSECURE: true, 1 or yes)") { |v| flags[:verify_ssl] = !v }
         o.on("--config FILE", "YAML or JSON file holding the :http options hash") { |v| flags[:config] = v }
+        o.on("--os-cloud NAME", "the cloud of clouds.yaml to use (env OS_CLOUD)") { |v| flags[:cloud] = v }
         o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
         o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
         o.on("--retries N", "check, record, tail --once: give up after N failed attempts in a row (default " \
@@ -307,33 +326,32 @@ class OpenstackHTTPEventMonitor
       time.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ")
     end
 
-    # OS_INSECURE: true, 1 or yes (any case) is --insecure; false, 0, no or
-    # empty is nothing; anything else a usage error.
+    # OS_INSECURE: true, 1 or yes (any case) is --insecure (true); false, 0
+    # or no is false; unset or empty nil; anything else a usage error.
     def insecure_from_env
       value = @env["OS_INSECURE"].to_s.strip.downcase
       return true if TRUE_WORDS.include?(value)
-      return false if value.empty? || FALSE_WORDS.include?(value)
+      return nil if value.empty?
+      return false if FALSE_WORDS.include?(value)
 
       raise UsageError, "OS_INSECURE: #{@env["OS_INSECURE"].inspect} is none of #{(TRUE_WORDS + FALSE_WORDS).join(", ")}"
     end
 
-    def build_options(values, flags)
+    def build_options(flags_given, flags)
       config = flags[:config] ? load_config(flags[:config]) : {}
       config_auth = config["auth"].is_a?(Hash) ? config["auth"] : nil
-      # the OS_* Keystone variables refine a Keystone auth, never another type the file chose
+      # the OS_* Keystone variables (and a cloud) refine a Keystone auth, never another type the file chose
       env_auth = config_auth.nil? || %w[keystone].include?(config_auth["type"].to_s)
-      FLAGS.each_value do |path, env, kind, _text|
-        next unless env && !values.key?(path) && @env[env] && !@env[env].empty?
-        next if (path.first == :auth || path == [:token]) && !env_auth
-        # a file that chose its trusted CAs as PEM text keeps them (both would conflict)
-        next if path == [:ca_file] && config.key?("ca_pem")
-
-        values[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
-      end
+      one_way!(flags_given)
+      cloud = cloud(flags)
+      cloud_values = cloud ? prefer_ids(usable(cloud.values, config, env_auth)) : {}
+      values = layered([cloud_values, prefer_ids(env_values(config, env_auth, flags_given)), flags_given])
       json_source!(values, config)
       config = config.merge("source" => push_source(config["source"], flags)) if flags[:command] == "listen"
-      flags[:verify_ssl] = false if flags[:verify_ssl].nil? && insecure_from_env
-      project_id_warning(values, flags)
+      if flags[:verify_ssl].nil?
+        insecure = insecure_from_env
+        flags[:verify_ssl] = false if insecure || (insecure.nil? && cloud && !cloud.verify?)
+      end
       http = {}
       http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
       http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
@@ -350,27 +368,93 @@ class OpenstackHTTPEventMonitor
       end
       if !auth.empty? && !http.key?(:auth)
         unless auth.key?(:url) || config_auth&.key?("url")
-          raise UsageError, "Keystone options given without --auth-url (or OS_AUTH_URL)"
+          raise UsageError, "Keystone options given without --auth-url (or OS_AUTH_URL, or --os-cloud)"
         end
 
         http[:auth] = auth.merge(:type => :keystone)
       end
       http = Options.merge(config, Options.normalize(http))
+      ask_password!(http) unless flags[:command] == "listen"
       logger = Logger.new(@stderr)
       logger.level = flags[:level]
       logger.formatter = proc { |severity, time, _prog, msg| "#{time.utc.iso8601(3)} #{severity} #{msg}\n" }
       {:http => http, :logger => logger}
     end
 
-    # OS_PROJECT_ID has no counterpart in the core (it scopes by project
-    # name): say so when it would have chosen a Keystone login's project.
-    def project_id_warning(values, flags)
-      return if values.key?([:auth, :project_name]) || flags[:level] > Logger::WARN
-      return unless values.keys.any? { |path| path.first == :auth } # not a Keystone login
-      return if @env["OS_PROJECT_ID"].nil? || @env["OS_PROJECT_ID"].empty?
+    # The OS_* variables' values, by option path (--source checked), but
+    # for the options `given` as flags.
+    def env_values(config, env_auth, given)
+      values = FLAGS.each_value.with_object({}) do |(path, env, kind, _text), out|
+        next unless env && !given.key?(path) && @env[env] && !@env[env].empty?
 
-      @stderr.puts("warning: OS_PROJECT_ID is not used (projects are chosen by name); " \
-                   "set OS_PROJECT_NAME or --project, else admin or the first reachable project is used")
+        out[path] = kind == :source ? convert("--source", :source, @env[env]) : @env[env]
+      end
+      usable(values, config, env_auth)
+    end
+
+    # `values` without what --config keeps: its non-Keystone auth, its PEM CAs.
+    def usable(values, config, env_auth)
+      values.reject do |path, _|
+        ((path.first == :auth || path == [:token]) && !env_auth) ||
+          # a file that chose its trusted CAs as PEM text keeps them (both would conflict)
+          (path == [:ca_file] && config.key?("ca_pem"))
+      end
+    end
+
+    # --os-cloud NAME or OS_CLOUD: the cloud, or nil.
+    def cloud(flags)
+      name = flags[:cloud] || @env["OS_CLOUD"]
+      return nil if name.nil? || name.empty?
+
+      CloudsYAML.new(name, @env)
+    rescue CloudsYAML::Error => e
+      raise UsageError, "#{flags[:cloud] ? "--os-cloud" : "OS_CLOUD"}: #{e.message}"
+    end
+
+    # Levels of values, lowest first: a higher one wins key by key, and a
+    # project or domain it names by id or by name replaces the lower one's.
+    def layered(levels)
+      levels.each_with_object({}) do |level, out|
+        level.each do |path, value|
+          ALTERNATIVES.each { |group| (group - [path]).each { |other| out.delete(other) } if group.include?(path) }
+          out[path] = value
+        end
+      end
+    end
+
+    # One level naming a project or domain both by id and by name (Horizon's
+    # openrc files set OS_PROJECT_ID and OS_PROJECT_NAME): the id, as
+    # keystoneauth does.
+    def prefer_ids(values)
+      ALTERNATIVES.each_with_object(values.dup) do |(id, name), out|
+        out.delete(name) if out.key?(id)
+      end
+    end
+
+    # Flags naming a project or domain both by id and by name: a usage error.
+    def one_way!(values)
+      ALTERNATIVES.each do |group|
+        next unless group.all? { |path| values.key?(path) }
+
+        names = group.map { |path| FLAGS.find { |_flag, (p)| p == path }.first.split.first }
+        raise UsageError, "#{names.join(" and ")} name the same thing: give one of them"
+      end
+    end
+
+    # Keystone auth without a password: asked for, without echo, when stdin
+    # is a terminal; else left missing (the core names http.auth.password).
+    def ask_password!(http)
+      auth = http["auth"]
+      return unless auth.is_a?(Hash) && auth["type"].to_s == "keystone"
+      return unless auth["password"].nil? || auth["password"].to_s.empty?
+      return unless @stdin.respond_to?(:tty?) && @stdin.tty?
+
+      @stderr.print("Password for #{auth["username"].to_s.inspect} at #{auth["url"]}: ")
+      @stderr.flush
+      password = @stdin.noecho(&:gets)
+      @stderr.puts
+      password = password&.chomp
+      http["auth"] = auth.merge("password" => password) unless password.nil? || password.empty?
     end
 
     # `--source json` names the source --config describes: the file must hold

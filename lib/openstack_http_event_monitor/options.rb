@@ -45,12 +45,26 @@ class OpenstackHTTPEventMonitor
       http.merge("source" => source.merge("state_dir" => File.join(root.to_s, "data")))
     end
 
+    # Keystone auth keys that name one thing two ways (by id, by name): a
+    # Hash giving both is a configuration error; a Hash that refines another
+    # replaces the other's choice.
+    AUTH_ALTERNATIVES = [%w[user_domain_id user_domain_name], %w[project_domain_id project_domain_name],
+                         %w[project_id project_name]].freeze
+
     # `over` wins key by key; its `auth` refines the derived Keystone auth
-    # unless it names another auth type.
+    # unless it names another auth type (a domain or project `over` names by
+    # id or by name replaces the one `base` named either way).
     def merge(base, over)
       base.merge(over) do |key, mine, theirs|
         keystone = mine.is_a?(Hash) && theirs.is_a?(Hash) && [nil, "keystone", :keystone].include?(theirs["type"])
-        key == "auth" && keystone ? mine.merge(theirs) : theirs
+        key == "auth" && keystone ? without_alternatives(mine, theirs).merge(theirs) : theirs
+      end
+    end
+
+    # `auth` without the keys whose alternative `over` gives.
+    def without_alternatives(auth, over)
+      auth.reject do |key, _|
+        AUTH_ALTERNATIVES.any? { |group| group.include?(key) && (group - [key]).any? { |other| over.key?(other) } }
       end
     end
 

@@ -560,7 +560,8 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
     let mut st = app.lock();
     let ok = auth["identity"]["methods"].as_array().is_some_and(|m| m.iter().any(|x| x == "password"))
         && user["name"].as_str() == Some(st.settings.username.as_str())
-        && user["password"].as_str() == Some(st.settings.password.as_str());
+        && user["password"].as_str() == Some(st.settings.password.as_str())
+        && crate::domain::known(&user["domain"]);
     if !ok {
         return unauthorized();
     }
@@ -568,6 +569,10 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
     let project = if scope.is_null() {
         None
     } else {
+        // a project by name is looked up in its domain; by id needs none
+        if scope["name"].is_string() && !crate::domain::known(&scope["domain"]) {
+            return unauthorized();
+        }
         let wanted = scope["name"].as_str().map(str::to_owned).or_else(|| {
             let id = scope["id"].as_str()?;
             st.settings.projects.iter().find(|p| project_id(p) == id).cloned()
@@ -585,7 +590,7 @@ fn keystone_v3(app: &App, body: &Bytes) -> Reply {
         Token { project: project.clone(), expires: Instant::now() + Duration::from_secs(ttl), admin },
     );
     let now = Utc::now();
-    let domain = json!({"id": "default", "name": "Default"});
+    let domain = json!({"id": crate::domain::ID, "name": crate::domain::NAME});
     let mut body = json!({"token": {
         "methods": ["password"],
         "user": {"id": project_id(&st.settings.username), "name": st.settings.username, "domain": domain},
@@ -610,7 +615,14 @@ fn keystone_v2(app: &App, body: &Bytes) -> Reply {
     let Ok(req) = serde_json::from_slice::<Value>(body) else { return unauthorized() };
     let creds = &req["auth"]["passwordCredentials"];
     let mut st = app.lock();
-    let project = req["auth"]["tenantName"].as_str().map(str::to_owned);
+    let project = match (req["auth"]["tenantName"].as_str(), req["auth"]["tenantId"].as_str()) {
+        (Some(name), _) => Some(name.to_owned()),
+        (None, Some(id)) => match st.settings.projects.iter().find(|p| project_id(p) == id) {
+            Some(p) => Some(p.clone()),
+            None => return unauthorized(),
+        },
+        (None, None) => None,
+    };
     if creds["username"].as_str() != Some(st.settings.username.as_str())
         || creds["password"].as_str() != Some(st.settings.password.as_str())
         || project.as_ref().is_some_and(|p| !st.settings.projects.contains(p))

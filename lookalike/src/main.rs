@@ -9,6 +9,7 @@ mod app;
 mod auth;
 mod base64;
 mod ceilometer;
+mod domain;
 mod generic;
 mod github;
 mod gzip;

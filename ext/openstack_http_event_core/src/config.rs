@@ -207,10 +207,44 @@ pub struct KeystoneAuth {
     /// else the first reachable project other than `services`, as ManageIQ
     /// chooses.
     pub project_name: Option<String>,
-    pub user_domain_id: String,
-    pub project_domain_id: String,
+    /// The project to scope to by id (`http.auth.project_id`), instead of
+    /// by name: no lookup, and no project domain needed.
+    pub project_id: Option<String>,
+    /// The user's domain: `user_domain_id` (default `"default"`) or
+    /// `user_domain_name`.
+    pub user_domain: Domain,
+    /// The project's domain when scoping by name: `project_domain_id`
+    /// (default `"default"`) or `project_domain_name`.
+    pub project_domain: Domain,
     pub region: Option<String>,
     pub interface: Interface,
+}
+
+/// A Keystone domain, named by id or by name, as the v3 password auth body
+/// carries it (`{"id": …}` or `{"name": …}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Domain {
+    Id(String),
+    Name(String),
+}
+
+impl Domain {
+    /// `{"id": …}` or `{"name": …}`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Domain::Id(id) => serde_json::json!({"id": id}),
+            Domain::Name(name) => serde_json::json!({"name": name}),
+        }
+    }
+}
+
+impl std::fmt::Display for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Domain::Id(id) => write!(f, "id {id:?}"),
+            Domain::Name(name) => write!(f, "name {name:?}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,8 +308,11 @@ const KEYSTONE_KEYS: &[&str] = &[
     "username",
     "password",
     "project_name",
+    "project_id",
     "user_domain_id",
+    "user_domain_name",
     "project_domain_id",
+    "project_domain_name",
     "region",
     "interface",
     "api_version",
@@ -580,14 +617,23 @@ fn parse_auth(value: &Value) -> Result<Auth> {
                     ))
                 }
             };
+            let project_name = o.string("project_name")?;
+            let project_id = o.string("project_id")?;
+            if project_name.is_some() && project_id.is_some() {
+                return Err(Error::config(
+                    "http.auth.project_id",
+                    "is given with http.auth.project_name: give one of them",
+                ));
+            }
             Ok(Auth::Keystone(KeystoneAuth {
                 url,
                 version,
                 username: o.required_string("username")?,
                 password: Secret::new(o.required_string("password")?),
-                project_name: o.string("project_name")?,
-                user_domain_id: o.string("user_domain_id")?.unwrap_or_else(|| "default".into()),
-                project_domain_id: o.string("project_domain_id")?.unwrap_or_else(|| "default".into()),
+                project_name,
+                project_id,
+                user_domain: domain(&o, "user")?,
+                project_domain: domain(&o, "project")?,
                 region: o.string("region")?,
                 interface,
             }))
@@ -595,6 +641,22 @@ fn parse_auth(value: &Value) -> Result<Auth> {
         other => {
             Err(Error::config("http.auth.type", format!("must be one of {}, got {other:?}", AUTH_TYPES.join(", "))))
         }
+    }
+}
+
+/// `http.auth.<whose>_domain_id` or `<whose>_domain_name` (never both);
+/// neither: the id `"default"`.
+fn domain(o: &Options, whose: &str) -> Result<Domain> {
+    let id_key = format!("{whose}_domain_id");
+    let name_key = format!("{whose}_domain_name");
+    match (o.string(&id_key)?, o.string(&name_key)?) {
+        (Some(_), Some(_)) => Err(Error::config(
+            format!("http.auth.{name_key}"),
+            format!("is given with http.auth.{id_key}: give one of them"),
+        )),
+        (Some(id), None) => Ok(Domain::Id(id)),
+        (None, Some(name)) => Ok(Domain::Name(name)),
+        (None, None) => Ok(Domain::Id("default".into())),
     }
 }
 
@@ -626,10 +688,45 @@ mod tests {
         .unwrap();
         let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
         assert_eq!(k.url.as_str(), "https://ks:5000/");
-        assert_eq!((k.project_name.as_deref(), k.user_domain_id.as_str()), (None, "default"));
+        assert_eq!((k.project_name.as_deref(), &k.user_domain), (None, &Domain::Id("default".into())));
+        assert_eq!((k.project_id.as_deref(), &k.project_domain), (None, &Domain::Id("default".into())));
         assert_eq!(k.version, KeystoneVersion::V3);
         assert_eq!(k.interface, Interface::Public);
         assert!(!format!("{k:?}").contains("pw"));
+    }
+
+    #[test]
+    fn keystone_domains_by_name_and_project_by_id() {
+        let base = json!({"type": "keystone", "url": "http://ks:5000", "username": "u", "password": "p"});
+        let with = |extra: Value| {
+            let mut auth = base.clone();
+            for (k, v) in extra.as_object().unwrap() {
+                auth[k] = v.clone();
+            }
+            json!({"auth": auth})
+        };
+        let c = Config::from_value(&with(
+            json!({"user_domain_name": "Users", "project_domain_name": "Projects", "project_id": "p1"}),
+        ))
+        .unwrap();
+        let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
+        assert_eq!(k.user_domain, Domain::Name("Users".into()));
+        assert_eq!(k.project_domain, Domain::Name("Projects".into()));
+        assert_eq!((k.project_id.as_deref(), k.project_name), (Some("p1"), None));
+        for whose in ["user", "project"] {
+            let t = err(with(json!({format!("{whose}_domain_id"): "d", format!("{whose}_domain_name"): "D"})));
+            assert!(
+                t.contains(&format!("http.auth.{whose}_domain_name"))
+                    && t.contains(&format!("http.auth.{whose}_domain_id")),
+                "{t}"
+            );
+        }
+        let t = err(with(json!({"project_id": "p1", "project_name": "demo"})));
+        assert!(t.contains("http.auth.project_id") && t.contains("http.auth.project_name"), "{t}");
+        // one domain by id, the other by name
+        let c = Config::from_value(&with(json!({"user_domain_id": "u1", "project_domain_name": "P"}))).unwrap();
+        let Auth::Keystone(k) = c.auth else { panic!("not keystone") };
+        assert_eq!((k.user_domain, k.project_domain), (Domain::Id("u1".into()), Domain::Name("P".into())));
     }
 
     #[test]

@@ -45,7 +45,11 @@ impl Authenticator for KeystoneAuthenticator {
         Some(format!(
             "authenticating as {:?} for project {} at {}",
             auth.username,
-            auth.project_name.as_deref().map_or("(admin, else the first reachable)".to_owned(), |p| format!("{p:?}")),
+            match (&auth.project_name, &auth.project_id) {
+                (Some(name), _) => format!("{name:?}"),
+                (None, Some(id)) => format!("id {id:?}"),
+                (None, None) => "(admin, else the first reachable)".to_owned(),
+            },
             tokens_url(auth)
         ))
     }
@@ -157,30 +161,55 @@ struct Named {
     name: Option<String>,
 }
 
+/// The project a token is asked for: by name (in the project domain) or
+/// by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Project<'a> {
+    Name(&'a str),
+    Id(&'a str),
+}
+
+impl std::fmt::Display for Project<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Project::Name(name) => write!(f, "{name:?}"),
+            Project::Id(id) => write!(f, "id {id:?}"),
+        }
+    }
+}
+
 /// `POST /v3/auth/tokens` with the password method; scoped to `project`,
-/// or unscoped (to list projects) when `None`.
-pub fn token_request(auth: &KeystoneAuth, project: Option<&str>) -> serde_json::Value {
+/// or unscoped (to list projects) when `None`. Domains go as `{"id": …}`
+/// or `{"name": …}`, as configured.
+pub fn token_request(auth: &KeystoneAuth, project: Option<Project<'_>>) -> serde_json::Value {
     let mut body = json!({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": auth.username,
-            "domain": {"id": auth.user_domain_id},
+            "domain": auth.user_domain.to_json(),
             "password": auth.password.expose(),
         }}},
     }});
-    if let Some(project) = project {
-        body["auth"]["scope"] = json!({"project": {"name": project, "domain": {"id": auth.project_domain_id}}});
+    match project {
+        Some(Project::Name(name)) => {
+            body["auth"]["scope"] = json!({"project": {"name": name, "domain": auth.project_domain.to_json()}});
+        }
+        Some(Project::Id(id)) => body["auth"]["scope"] = json!({"project": {"id": id}}),
+        None => {}
     }
     body
 }
 
-/// `POST /v2.0/tokens` with password credentials, for a tenant or unscoped.
-pub fn v2_token_request(auth: &KeystoneAuth, tenant: Option<&str>) -> serde_json::Value {
+/// `POST /v2.0/tokens` with password credentials, for a tenant (by name or
+/// id) or unscoped.
+pub fn v2_token_request(auth: &KeystoneAuth, tenant: Option<Project<'_>>) -> serde_json::Value {
     let mut body = json!({"auth": {"passwordCredentials": {
         "username": auth.username,
         "password": auth.password.expose(),
     }}});
-    if let Some(tenant) = tenant {
-        body["auth"]["tenantName"] = json!(tenant);
+    match tenant {
+        Some(Project::Name(name)) => body["auth"]["tenantName"] = json!(name),
+        Some(Project::Id(id)) => body["auth"]["tenantId"] = json!(id),
+        None => {}
     }
     body
 }
@@ -200,10 +229,16 @@ pub fn tokens_url(auth: &KeystoneAuth) -> Url {
 }
 
 /// Authenticates and returns a project-scoped token with its catalog. With
-/// no project configured, picks one as ManageIQ does: `admin` when the user
-/// can reach it, else the first reachable project other than `services`.
-/// Each token obtained goes into `scrubber` before it is used.
+/// no project configured (neither name nor id), picks one as ManageIQ does:
+/// `admin` when the user can reach it, else the first reachable project
+/// other than `services`. Each token obtained goes into `scrubber` before
+/// it is used.
 pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth, scrubber: &Scrubber) -> Result<Token> {
+    if let Some(id) = &auth.project_id {
+        let token = token(http, auth, Some(Project::Id(id))).await?;
+        scrubber.add_token(token.value.expose());
+        return Ok(token);
+    }
     let project = match &auth.project_name {
         Some(p) => p.clone(),
         None => {
@@ -216,7 +251,7 @@ pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth, scrubber: &Scrub
             })?
         }
     };
-    let token = token(http, auth, Some(&project)).await?;
+    let token = token(http, auth, Some(Project::Name(&project))).await?;
     scrubber.add_token(token.value.expose());
     Ok(token)
 }
@@ -230,7 +265,7 @@ pub fn choose_project(names: &[String]) -> Option<String> {
     names.iter().find(|n| *n != "services").cloned()
 }
 
-async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> Result<Token> {
+async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<Project<'_>>) -> Result<Token> {
     let url = tokens_url(auth);
     let shown = http::redact(&url);
     let request = match auth.version {
@@ -245,10 +280,10 @@ async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> R
             return Err(Error::Authentication {
                 url: shown,
                 message: format!(
-                    "user {:?} (domain {:?}) cannot get a token{}: {}",
+                    "user {:?} (domain {}) cannot get a token{}: {}",
                     auth.username,
-                    auth.user_domain_id,
-                    project.map(|p| format!(" for project {p:?}")).unwrap_or_default(),
+                    auth.user_domain,
+                    project.map(|p| format!(" for project {p}")).unwrap_or_default(),
                     http::error_message(&reply.body)
                 ),
             })
@@ -291,8 +326,14 @@ async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<&str>) -> R
         value: Secret::new(value),
         expires_at,
         catalog,
-        project: project_name.or_else(|| project.map(str::to_owned)),
-        project_id,
+        project: project_name.or_else(|| match project {
+            Some(Project::Name(name)) => Some(name.to_owned()),
+            _ => None,
+        }),
+        project_id: project_id.or_else(|| match project {
+            Some(Project::Id(id)) => Some(id.to_owned()),
+            _ => None,
+        }),
         roles: roles.into_iter().filter_map(|r| r.name).collect(),
     })
 }
@@ -445,6 +486,7 @@ pub fn find_event_service(catalog: &[Service], interface: Interface, region: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Domain;
 
     const FIXTURE: &str = include_str!("../../../../spec/fixtures/keystone/v3_token_response.json");
 
@@ -526,27 +568,63 @@ mod tests {
         assert_eq!(parse_expiry("2026-01-01T00:00:00Z"), parse_expiry("2026-01-01T00:00:00"));
     }
 
-    #[test]
-    fn request_body_matches_keystone_v3_password_scope() {
-        let auth = KeystoneAuth {
+    fn keystone(version: KeystoneVersion) -> KeystoneAuth {
+        KeystoneAuth {
             url: Url::parse("http://ks:5000/").unwrap(),
-            version: KeystoneVersion::V3,
+            version,
             username: "admin".into(),
             password: Secret::new("pw"),
             project_name: None,
-            user_domain_id: "default".into(),
-            project_domain_id: "default".into(),
+            project_id: None,
+            user_domain: Domain::Id("default".into()),
+            project_domain: Domain::Id("default".into()),
             region: None,
             interface: Interface::Public,
-        };
-        let body = token_request(&auth, Some("admin"));
+        }
+    }
+
+    #[test]
+    fn request_body_matches_keystone_v3_password_scope() {
+        let auth = keystone(KeystoneVersion::V3);
+        let body = token_request(&auth, Some(Project::Name("admin")));
         assert_eq!(body["auth"]["identity"]["methods"][0], "password");
         assert!(token_request(&auth, None)["auth"].get("scope").is_none());
         let v2 = KeystoneAuth { version: KeystoneVersion::V2, ..auth.clone() };
         assert_eq!(tokens_url(&v2).as_str(), "http://ks:5000/v2.0/tokens");
-        assert_eq!(v2_token_request(&v2, Some("demo"))["auth"]["tenantName"], "demo");
-        assert_eq!(body["auth"]["identity"]["password"]["user"]["domain"]["id"], "default");
-        assert_eq!(body["auth"]["scope"]["project"]["name"], "admin");
+        assert_eq!(v2_token_request(&v2, Some(Project::Name("demo")))["auth"]["tenantName"], "demo");
+        assert_eq!(body["auth"]["identity"]["password"]["user"]["domain"], json!({"id": "default"}));
+        assert_eq!(body["auth"]["scope"]["project"], json!({"name": "admin", "domain": {"id": "default"}}));
         assert_eq!(tokens_url(&auth).as_str(), "http://ks:5000/v3/auth/tokens");
+    }
+
+    #[test]
+    fn request_body_carries_domain_names() {
+        let auth = KeystoneAuth {
+            user_domain: Domain::Name("Users".into()),
+            project_domain: Domain::Name("Projects".into()),
+            ..keystone(KeystoneVersion::V3)
+        };
+        let body = token_request(&auth, Some(Project::Name("demo")));
+        assert_eq!(body["auth"]["identity"]["password"]["user"]["domain"], json!({"name": "Users"}));
+        assert_eq!(body["auth"]["scope"]["project"], json!({"name": "demo", "domain": {"name": "Projects"}}));
+        let unscoped = token_request(&auth, None);
+        assert_eq!(unscoped["auth"]["identity"]["password"]["user"]["domain"], json!({"name": "Users"}));
+        assert!(unscoped["auth"].get("scope").is_none());
+    }
+
+    #[test]
+    fn request_body_scopes_by_project_id_without_a_domain() {
+        let auth = KeystoneAuth {
+            project_id: Some("0123abcd".into()),
+            project_domain: Domain::Name("Projects".into()),
+            ..keystone(KeystoneVersion::V3)
+        };
+        let body = token_request(&auth, Some(Project::Id("0123abcd")));
+        assert_eq!(body["auth"]["scope"], json!({"project": {"id": "0123abcd"}}));
+        let v2 = v2_token_request(&auth, Some(Project::Id("0123abcd")));
+        assert_eq!(v2["auth"]["tenantId"], "0123abcd");
+        assert!(v2["auth"].get("tenantName").is_none());
+        assert_eq!(Project::Id("0123abcd").to_string(), "id \"0123abcd\"");
+        assert_eq!(Domain::Name("Users".into()).to_string(), "name \"Users\"");
     }
 }
