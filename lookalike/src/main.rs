@@ -3,7 +3,9 @@
 //! benchmark of openstack_http_event_monitor.
 //!
 //! It prints `LISTENING http://127.0.0.1:PORT` once ready, and stops itself
-//! when its stdin closes, after `--lifetime` seconds, or on SIGINT/SIGTERM.
+//! after `--lifetime` seconds, on SIGINT/SIGTERM, or (`--follow-stdin`, as
+//! the specs run it) when its stdin closes. `--help` lists its credentials
+//! and control endpoints.
 
 mod app;
 mod auth;
@@ -47,20 +49,54 @@ struct Args {
     settings: app::Settings,
 }
 
+const HELP: &str = "\
+usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]
+                       [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--follow-stdin]
+                       [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml|FILE.json]
+                       [--stream N --push-to URL [--push-count N]]
+
+A Panko v2 events API and a Keystone (v3 and v2.0) on 127.0.0.1, for trying and testing
+openstack_http_event_monitor. Prints `LISTENING http://127.0.0.1:PORT` once ready.
+
+  --port N          the port (default: one the OS picks)
+  --lifetime SECS   stop after SECS seconds (default 1800; 0: never); SIGINT/SIGTERM stop it too
+  --follow-stdin    also stop when stdin closes (how the specs run it); without it, it runs on
+                    in the background (`panko-lookalike --lifetime 0 &`)
+  --stream N        make N realistic events a second (Nova, Cinder, Neutron, Keystone)
+  --no-auth         serve /v2/events without a token
+  --cassette FILE   answer from a recorded VCR cassette instead
+
+Credentials: Keystone user `admin`, password `secret` (--username, --password), domain id
+`default` (name `Default`), projects admin, demo, services; tokens carry the admin role.
+Keystone: POST /v3/auth/tokens, GET /v3/auth/projects, POST /v2.0/tokens, GET /v2.0/tenants;
+the catalog lists `event` (this Panko) at the service's URL. Other auth modes for /v2/events
+(POST /_control/config {\"auth\": MODE}): token (X-Auth-Token lookalike-static-token), bearer
+(the same token), basic (events / lookalike-basic-password), header (X-Api-Key: lookalike-api-key),
+oauth2 (POST /oauth/token, client manageiq / lookalike-client-secret), none.
+
+Control endpoints (JSON):
+  POST /_control/events     add events (a JSON array of Panko events)
+  POST /_control/generate   {count, start, step_ms, prefix, event_type}: make a backlog
+  POST /_control/faults     [{path: events|keystone|oauth|any, count, status, delay_ms, retry_after,
+                              body, reset, truncate, endless, pad_bytes, head_bytes, echo, gzip_bomb}]:
+                            the next matching requests fail that way, in order
+  POST /_control/config     auth mode and credentials, token_ttl, catalog, projects, admin,
+                            dialect (panko|ceilometer), ignore_marker, reject_marker, max_limit
+  POST /_control/revoke     revoke every token;  POST /_control/reset  forget events and faults
+  GET  /_control/requests   the requests seen (DELETE clears);  GET /_control/tokens, /stats,
+                            /projects, /pushed (the push publisher's counts)
+  POST /_control/raw_events a generic JSON API's records (GET /json/...)
+
+  --push-to URL  also POST the streamed events to URL as Ceilometer's http publisher does, e.g.
+                 http://user:pass@127.0.0.1:8780/events?batch=True&timeout=5 (batch: one JSON array per
+                 batch, else one POST per event; HTTP Basic from the userinfo; timeout in seconds;
+                 max_retries on connect errors). The URL may come from PANKO_LOOKALIKE_PUSH_TO instead,
+                 off the command line. GET /_control/pushed counts accepted, dropped, failed, posts.
+  --push-count N stop streaming after N events (default: never)
+";
+
 fn usage() -> ! {
-    eprintln!(
-        "usage: panko-lookalike [--port N] [--token-ttl SECS] [--username NAME] [--password PW] [--no-auth]\n\
-         \x20                      [--stream EVENTS_PER_SEC] [--lifetime SECS (0 = none)] [--keep-stdin-open-not-required]\n\
-         \x20                      [--tls-cert CHAIN.pem --tls-key KEY.pem [--tls-client-ca CA.pem]] [--cassette FILE.yml|FILE.json]\n\
-         \x20                      [--stream N --push-to URL [--push-count N]]\n\
-         \n\
-         --push-to URL  also POST the streamed events to URL as Ceilometer's http publisher does, e.g.\n\
-         \x20              http://user:pass@127.0.0.1:8780/events?batch=True&timeout=5 (batch: one JSON array per\n\
-         \x20              batch, else one POST per event; HTTP Basic from the userinfo; timeout in seconds;\n\
-         \x20              max_retries on connect errors). The URL may come from PANKO_LOOKALIKE_PUSH_TO instead,\n\
-         \x20              off the command line. GET /_control/pushed counts accepted, dropped, failed, posts.\n\
-         --push-count N stop streaming after N events (default: never)"
-    );
+    eprint!("{HELP}");
     std::process::exit(2)
 }
 
@@ -68,7 +104,7 @@ fn parse_args() -> Args {
     let mut args = Args {
         port: 0,
         lifetime: 1800,
-        watch_stdin: true,
+        watch_stdin: false,
         stream: 0,
         tls: None,
         client_ca: None,
@@ -84,6 +120,11 @@ fn parse_args() -> Args {
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                std::process::exit(0)
+            }
+            "--follow-stdin" => args.watch_stdin = true,
             "--port" => args.port = value().parse().unwrap_or_else(|_| usage()),
             "--lifetime" => args.lifetime = value().parse().unwrap_or_else(|_| usage()),
             "--token-ttl" => args.settings.token_ttl = value().parse().unwrap_or_else(|_| usage()),
@@ -97,6 +138,7 @@ fn parse_args() -> Args {
             "--cassette" => args.cassette = Some(value()),
             "--push-to" => push_to = Some(value()),
             "--push-count" => args.push_count = Some(value().parse().unwrap_or_else(|_| usage())),
+            // the old default's opt-out, now the default
             "--keep-stdin-open-not-required" => args.watch_stdin = false,
             _ => usage(),
         }

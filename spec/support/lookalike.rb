@@ -37,7 +37,7 @@ class Lookalike
       raise "#{BINARY} is missing: run `cargo build --release -p panko-lookalike` (or `bundle exec rake compile`)"
     end
 
-    args = [BINARY, "--port", port.to_s, "--lifetime", lifetime.to_s]
+    args = [BINARY, "--port", port.to_s, "--lifetime", lifetime.to_s, "--follow-stdin"]
     args += ["--token-ttl", token_ttl.to_s] if token_ttl
     args += ["--username", username] if username
     args += ["--password", password] if password
