@@ -32,6 +32,17 @@ const ERROR_SHOWN_CHARS: usize = 500;
 /// Failures in a row past which a retried failure is logged as an error.
 const FAILURES_BEFORE_ERROR: u32 = 10;
 
+/// The count of failures in a row at which the next retry warning is logged.
+fn next_report(n: u32) -> u32 {
+    let power = n.checked_next_power_of_two().unwrap_or(u32::MAX);
+    let power = if power == n { n.saturating_mul(2) } else { power };
+    if n < FAILURES_BEFORE_ERROR && power > FAILURES_BEFORE_ERROR {
+        FAILURES_BEFORE_ERROR
+    } else {
+        power
+    }
+}
+
 /// The event service's URL and what authenticates requests to it.
 struct Session {
     endpoint: Url,
@@ -328,19 +339,25 @@ impl Monitor {
             }
             let wait = self.backoff(error.retry_after());
             self.shared.lock_stats().retries += 1;
-            let (level, in_a_row) = match self.failures {
-                1 => (Level::Warn, String::new()),
-                n if n < FAILURES_BEFORE_ERROR => (Level::Warn, format!(" ({n} failures in a row)")),
-                n => (Level::Error, format!(" ({n} failures in a row)")),
-            };
-            self.shared.log(
-                level,
-                format!(
-                    "{}{in_a_row}; retrying in {:.1}s",
-                    clip_at(&error.to_string(), ERROR_SHOWN_CHARS),
-                    wait.as_secs_f64()
-                ),
-            );
+            // said at the first failure, then at growing intervals (2, 4, 8,
+            // … in a row, and when it turns into an error): a dead service
+            // does not fill the log
+            let n = self.failures;
+            if n.is_power_of_two() || n == FAILURES_BEFORE_ERROR {
+                let level = if n < FAILURES_BEFORE_ERROR { Level::Warn } else { Level::Error };
+                let in_a_row = match n {
+                    1 => String::new(),
+                    n => format!(" ({n} failures in a row; said again at {})", next_report(n)),
+                };
+                self.shared.log(
+                    level,
+                    format!(
+                        "{}{in_a_row}; retrying in {:.1}s",
+                        clip_at(&error.to_string(), ERROR_SHOWN_CHARS),
+                        wait.as_secs_f64()
+                    ),
+                );
+            }
             self.not_before = Some(Instant::now() + wait);
             return Ok(Vec::new());
         }
@@ -844,17 +861,25 @@ mod tests {
         let mut m = monitor(&serve("", vec!["<html>proxy error</html>".into(); 12]));
         let shared = m.shared();
         let mut levels = Vec::new();
-        for _ in 0..12 {
+        let mut said_at = Vec::new();
+        for n in 1..=12 {
             m.not_before = None; // skip the back-off wait, not the counting
             assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
             let retried: Vec<_> = shared.drain_logs().into_iter().filter(|(_, l)| l.contains("retrying in")).collect();
-            assert_eq!(retried.len(), 1);
-            levels.push(retried[0].clone());
+            assert!(retried.len() <= 1);
+            if let Some(line) = retried.first() {
+                said_at.push(n);
+                levels.push(line.clone());
+            }
         }
-        assert!(levels[..9].iter().all(|(level, _)| *level == Level::Warn), "{levels:?}");
-        assert!(levels[9..].iter().all(|(level, _)| *level == Level::Error), "{levels:?}");
+        // the first failure, then 2, 4, 8 in a row, and the tenth as an error
+        assert_eq!(said_at, vec![1, 2, 4, 8, 10]);
+        assert!(levels[..4].iter().all(|(level, _)| *level == Level::Warn), "{levels:?}");
+        assert_eq!(levels[4].0, Level::Error, "{levels:?}");
         assert!(levels[0].1.contains("unparseable") && !levels[0].1.contains("in a row"));
-        assert!(levels[9].1.contains("(10 failures in a row)"), "{}", levels[9].1);
+        assert!(levels[1].1.contains("(2 failures in a row; said again at 4)"), "{}", levels[1].1);
+        assert!(levels[3].1.contains("(8 failures in a row; said again at 10)"), "{}", levels[3].1);
+        assert!(levels[4].1.contains("(10 failures in a row; said again at 16)"), "{}", levels[4].1);
         assert_eq!(m.failures, 12);
         assert_eq!(shared.stats().errors, 12);
     }
