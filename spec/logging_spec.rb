@@ -21,6 +21,23 @@ RSpec.describe "Logging" do
     expect(mon.stats.values.join(" ")).not_to include("secret")
   end
 
+  it "stamps each record with the time the core wrote it, which a formatter can print (the CLI's does)" do
+    # the request logged first hangs a second: the record reaches Ruby's logger only after it
+    service.faults({"path" => "events", "count" => 1, "delay_ms" => 1000})
+    service.add_events([panko_event("s1", "2026-01-01T00:00:00.000000")])
+    seen = []
+    logger.formatter = proc do |_severity, time, _prog, msg|
+      seen << [msg.to_s, msg.respond_to?(:at) ? msg.at : nil, time]
+      "#{msg}\n"
+    end
+    drain(OpenstackHTTPEventMonitor.new(:logger => logger, :http => keystone_options))
+    get = seen.find { |text, _, _| text.include?("GET #{service.url}/v2/events") }
+    expect(get[0]).to be_a(String)
+    expect(get[1]).to be_a(Time)
+    expect(get[2] - get[1]).to be > 0.5 # written before the hanging request, logged after it
+    expect(seen.map(&:first)).to all(start_with("MIQ(OpenstackHTTPEventMonitor) "))
+  end
+
   it "prefers ManageIQ's $log" do
     $log = logger
     mon = OpenstackHTTPEventMonitor.new(:http => keystone_options)

@@ -377,7 +377,11 @@ class OpenstackHTTPEventMonitor
       ask_password!(http) unless flags[:command] == "listen"
       logger = Logger.new(@stderr)
       logger.level = flags[:level]
-      logger.formatter = proc { |severity, time, _prog, msg| "#{time.utc.iso8601(3)} #{severity} #{msg}\n" }
+      # the time the core wrote a record, not the time Ruby logged it
+      logger.formatter = proc do |severity, time, _prog, msg|
+        at = msg.respond_to?(:at) && msg.at ? msg.at : time
+        "#{at.utc.iso8601(3)} #{severity} #{msg}\n"
+      end
       {:http => http, :logger => logger}
     end
 

@@ -7,13 +7,31 @@ class OpenstackHTTPEventMonitor
   module Logging
     PREFIX = "MIQ(OpenstackHTTPEventMonitor)"
 
+    # A log message (a String to every logger) that also carries the time
+    # the core wrote it: the core's records reach Ruby's logger a little
+    # later, when Ruby has the GVL again. A formatter may print {#at}
+    # instead of the time it is called (the CLI's does).
+    class StampedMessage < String
+      # @return [Time, nil] when the core wrote the record
+      attr_reader :at
+
+      def initialize(text, at)
+        super(text)
+        @at = at
+      end
+    end
+
     module_function
 
     # @param logger [Logger, nil] the fallback logger
     # @param level [Symbol] :debug, :info, :warn or :error
-    def log(logger, level, message)
+    # @param at [Time, nil] when it happened (the core's records)
+    def log(logger, level, message, at = nil)
       target = (defined?($log) && $log) || logger
-      target&.public_send(level, "#{PREFIX} #{message}")
+      return if target.nil?
+
+      text = "#{PREFIX} #{message}"
+      target.public_send(level, at ? StampedMessage.new(text, at) : text)
     end
   end
 end

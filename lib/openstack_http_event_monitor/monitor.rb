@@ -225,7 +225,7 @@ class OpenstackHTTPEventMonitor
   end
 
   def flush_logs
-    @native.drain_logs.each { |level, message| Logging.log(@logger, level, message) }
+    @native.drain_logs.each { |level, message, at| Logging.log(@logger, level, message, Time.at(at)) }
   end
 
   # The auth keys `inspect` may show, by auth type: never a password, token,

@@ -76,7 +76,9 @@ pub struct Stats {
 pub struct Shared {
     stop: watch::Sender<bool>,
     stats: Mutex<Stats>,
-    logs: Mutex<VecDeque<(Level, String)>>,
+    /// Each record with the time it was written (the binding logs it
+    /// later, when Ruby has the GVL again).
+    logs: Mutex<VecDeque<(Level, String, std::time::SystemTime)>>,
     /// Every secret the monitor holds; scrubbed from logs, stats and errors.
     pub(crate) scrubber: Scrubber,
 }
@@ -127,6 +129,12 @@ impl Shared {
 
     /// Takes the log records written since the last call.
     pub fn drain_logs(&self) -> Vec<(Level, String)> {
+        self.drain_stamped_logs().into_iter().map(|(level, message, _)| (level, message)).collect()
+    }
+
+    /// Takes the log records written since the last call, each with the
+    /// time it was written.
+    pub fn drain_stamped_logs(&self) -> Vec<(Level, String, std::time::SystemTime)> {
         self.logs.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect()
     }
 
@@ -147,6 +155,6 @@ impl Shared {
         if logs.len() >= LOG_CAPACITY {
             logs.pop_front();
         }
-        logs.push_back((level, message));
+        logs.push_back((level, message, std::time::SystemTime::now()));
     }
 }

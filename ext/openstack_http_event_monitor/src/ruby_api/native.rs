@@ -290,13 +290,15 @@ impl Native {
         Ok(hash)
     }
 
-    /// The log records written since the last call, as `[[level, message]]`
-    /// with level one of :debug, :info, :warn, :error.
+    /// The log records written since the last call, as `[[level, message,
+    /// at]]` with level one of :debug, :info, :warn, :error and `at` the
+    /// time the core wrote it, in seconds since the Unix epoch (a Float).
     fn drain_logs(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
-        let records = rb_self.shared.drain_logs();
+        let records = rb_self.shared.drain_stamped_logs();
         let array = ruby.ary_new_capa(records.len());
-        for (level, message) in records {
-            array.push((ruby.to_symbol(level.as_str()), message))?;
+        for (level, message, at) in records {
+            let at = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            array.push((ruby.to_symbol(level.as_str()), message, at))?;
         }
         Ok(array)
     }
