@@ -150,28 +150,34 @@ impl<'a> Reader<'a> {
         Reader { bytes, text: std::str::from_utf8(bytes).ok(), pos: 0 }
     }
 
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub fn set_position(&mut self, pos: usize) {
         self.pos = pos.min(self.bytes.len());
     }
 
+    #[inline]
     pub fn at_end(&self) -> bool {
         self.pos >= self.bytes.len()
     }
 
     /// The next byte, without skipping whitespace or consuming it.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// The input from the position on.
+    #[inline]
     fn rest(&self) -> &'a [u8] {
         self.bytes.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     pub fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -179,6 +185,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes `byte` if it comes next.
+    #[inline]
     pub fn eat(&mut self, byte: u8) -> bool {
         self.skip_whitespace();
         if self.peek() == Some(byte) {
@@ -190,6 +197,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes the next byte, if any.
+    #[inline]
     pub fn next_token(&mut self) -> Option<u8> {
         self.skip_whitespace();
         let byte = self.peek()?;
@@ -198,6 +206,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes `byte`, else fails with `what`.
+    #[inline]
     pub fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), Error> {
         if self.eat(byte) {
             Ok(())
@@ -368,6 +377,11 @@ impl<'a> Reader<'a> {
 
     /// Reads a value of at most `max_nesting` levels.
     pub fn read_value(&mut self, max_nesting: usize) -> Result<Value, Error> {
+        // a lone string (most trait values): no stack to set up
+        self.skip_whitespace();
+        if self.peek() == Some(b'"') {
+            return self.read_string().map(|s| Value::Str(s.into_owned()));
+        }
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             self.skip_whitespace();
@@ -587,17 +601,23 @@ impl<'a> Reader<'a> {
     fn skip_string_body(&mut self) -> Result<(), Error> {
         loop {
             let rest = self.rest();
-            let Some(i) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+            let Some(i) = special_at(rest) else {
                 return Err(self.eof());
             };
-            if rest[i] == b'"' {
-                self.pos += i + 1;
-                return Ok(());
+            match rest[i] {
+                b'"' => {
+                    self.pos += i + 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    if i + 1 >= rest.len() {
+                        return Err(self.eof());
+                    }
+                    self.pos += i + 2;
+                }
+                // a control character: not checked here
+                _ => self.pos += i + 1,
             }
-            if i + 1 >= rest.len() {
-                return Err(self.eof());
-            }
-            self.pos += i + 2;
         }
     }
 }
