@@ -245,6 +245,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string, borrowed from the input when it has no escape and is
     /// valid UTF-8.
+    #[inline]
     pub fn read_string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -252,7 +253,7 @@ impl<'a> Reader<'a> {
         }
         let bytes = self.bytes;
         let start = self.pos + 1;
-        let mut i = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
+        let i = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
         if bytes[i] == b'"' {
             self.pos = i + 1;
             // both ends are next to a quote, so on char boundaries
@@ -261,6 +262,15 @@ impl<'a> Reader<'a> {
                 None => utf8(&bytes[start..i]),
             });
         }
+        self.read_escaped(start, i)
+    }
+
+    /// The rest of [`read_string`](Self::read_string) for a string that
+    /// starts at `start` and has an escape or a control character at `i`.
+    #[cold]
+    #[inline(never)]
+    fn read_escaped(&mut self, start: usize, mut i: usize) -> Result<Cow<'a, str>, Error> {
+        let bytes = self.bytes;
         let mut buf = Vec::with_capacity(i - start + 16);
         buf.extend_from_slice(&bytes[start..i]);
         loop {
@@ -286,6 +296,7 @@ impl<'a> Reader<'a> {
     /// Reads an object's field name to match against known ASCII names: its raw
     /// bytes when it has no escape (unchecked: bytes that are not UTF-8
     /// match no known name), else decoded as [`read_string`](Self::read_string) does.
+    #[inline]
     pub fn read_name(&mut self) -> Result<Cow<'a, [u8]>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -598,6 +609,7 @@ impl<'a> Reader<'a> {
 
     /// Moves past the closing quote of a string whose opening quote is
     /// behind.
+    #[inline]
     fn skip_string_body(&mut self) -> Result<(), Error> {
         loop {
             let rest = self.rest();
@@ -626,6 +638,7 @@ impl<'a> Reader<'a> {
 /// Where the first `"`, `\\` or control character is. Eight bytes at a
 /// time: the lowest byte a test flags is always a real match (a borrow only
 /// spreads upwards), so the first match found is exact.
+#[inline]
 fn special_at(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -27,6 +27,7 @@ pub mod names;
 pub mod options;
 pub mod paging;
 pub mod politeness;
+pub mod prehashed;
 pub mod push;
 pub mod rate_limit;
 pub mod runtime;

@@ -214,7 +214,7 @@ mod tests {
             event_type: "compute.instance.create.end".into(),
             generated: "2026-11-26T10:00:00.123456".into(),
             at: timestamp::parse("2026-11-26T10:00:00.123456").unwrap(),
-            traits,
+            traits: crate::name::named(traits),
         };
         let bytes = encode(&event);
         let back = decode(&bytes).unwrap();
