@@ -245,7 +245,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string, borrowed from the input when it has no escape and is
     /// valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn read_string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -296,7 +296,7 @@ impl<'a> Reader<'a> {
     /// Reads an object's field name to match against known ASCII names: its raw
     /// bytes when it has no escape (unchecked: bytes that are not UTF-8
     /// match no known name), else decoded as [`read_string`](Self::read_string) does.
-    #[inline]
+    #[inline(always)]
     pub fn read_name(&mut self) -> Result<Cow<'a, [u8]>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -609,7 +609,7 @@ impl<'a> Reader<'a> {
 
     /// Moves past the closing quote of a string whose opening quote is
     /// behind.
-    #[inline]
+    #[inline(always)]
     fn skip_string_body(&mut self) -> Result<(), Error> {
         loop {
             let rest = self.rest();
@@ -638,7 +638,7 @@ impl<'a> Reader<'a> {
 /// Where the first `"`, `\\` or control character is. Eight bytes at a
 /// time: the lowest byte a test flags is always a real match (a borrow only
 /// spreads upwards), so the first match found is exact.
-#[inline]
+#[inline(always)]
 fn special_at(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

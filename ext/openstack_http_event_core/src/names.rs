@@ -19,12 +19,13 @@ impl Names {
     /// events of a page mostly list the same traits in the same order),
     /// tried before the others.
     pub fn get(&mut self, text: &str, hint: usize) -> TraitName {
+        let text_bytes = text.as_bytes();
         if let Some(known) = self.known.get(hint) {
-            if known.as_str() == text {
+            if same(known.as_bytes(), text_bytes) {
                 return known.clone();
             }
         }
-        if let Some(known) = self.known.iter().find(|k| k.as_str() == text) {
+        if let Some(known) = self.known.iter().find(|k| same(k.as_bytes(), text_bytes)) {
             return known.clone();
         }
         let name = TraitName::from(text);
@@ -33,6 +34,21 @@ impl Names {
         }
         name
     }
+}
+
+/// `a == b`, word by word: names are short, and a call to `memcmp` costs
+/// more than comparing them here.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        if x != y {
+            return false;
+        }
+    }
+    a_words.remainder().iter().zip(b_words.remainder()).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
@@ -49,6 +65,16 @@ mod tests {
         assert!(names.get("b", 7).same_copy(&b));
         assert_eq!(names.get("c", 0), "c");
         assert!(!a.same_copy(&b));
+    }
+
+    #[test]
+    fn compares_whole_names() {
+        for (a, b) in [("", ""), ("a", "a"), ("tenant_id", "tenant_id"), ("0123456789abcdef", "0123456789abcdef")] {
+            assert!(same(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
+        for (a, b) in [("a", ""), ("a", "b"), ("tenant_id", "tenant_ix"), ("xenant_id", "tenant_id"), ("abcdefgh", "abcdefgi")] {
+            assert!(!same(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
     }
 
     #[test]
