@@ -119,8 +119,9 @@ fn page_error(error: &JsonError, row: usize) -> String {
 }
 
 /// Where [`read_traits`] gathers the traits of a page's rows: the list it
-/// fills for one row (emptied first, then moved into a list of the row's
-/// exact length: one allocation per row, no regrowth), and the page's names.
+/// fills for one row (handed over whole, and replaced by one as long as it
+/// was: rows mostly have the same traits, so one allocation per row and no
+/// regrowth), and the page's names.
 #[derive(Default)]
 struct Gather {
     scratch: Vec<(TraitName, Value)>,
@@ -206,8 +207,7 @@ fn read_field<'a>(r: &mut Reader<'a>) -> Result<Field<'a>, JsonError> {
 
 /// `[{"name", "type", "value"}, ...]`; `null` is no traits. A problem with a
 /// trait value goes to `problem` and reading goes on after the value. The
-/// traits are gathered in `gather` and handed over in a list of their
-/// exact length.
+/// traits are gathered in `gather`.
 fn read_traits(
     r: &mut Reader<'_>,
     gather: &mut Gather,
@@ -241,7 +241,13 @@ fn read_traits(
         }
         match r.next_token() {
             Some(b',') => {}
-            Some(b']') => return Ok(if bad_item { Traits::BadItem } else { Traits::List(list.drain(..).collect()) }),
+            Some(b']') if bad_item => return Ok(Traits::BadItem),
+            Some(b']') => {
+                // the list goes as it is; the next row's starts at this
+                // one's length (rows mostly have the same traits)
+                let next = Vec::with_capacity(list.len());
+                return Ok(Traits::List(std::mem::replace(list, next)));
+            }
             other => return Err(r.unexpected(other, "expected ',' or ']' after a trait")),
         }
     }
@@ -268,7 +274,17 @@ fn read_trait<'a>(
                 r.skip_whitespace();
                 let start = r.position();
                 match r.read_value(max_nesting) {
-                    Ok(v) => value = v,
+                    Ok(v) => {
+                        // the `null` replaced (no earlier `value`) owns
+                        // nothing: forgetting it skips a call to Value's
+                        // drop glue per trait
+                        let old = std::mem::replace(&mut value, v);
+                        if matches!(old, Value::Null) {
+                            std::mem::forget(old);
+                        } else {
+                            drop(old);
+                        }
+                    }
                     Err(e) if e.is_eof() => return Err(e),
                     Err(e) => {
                         // skip the value unread and go on with the row
