@@ -294,7 +294,8 @@ fn read_trait<'a>(
                     }
                 }
             }
-            _ => r.skip_value()?,
+            // `type`, mostly a short string: skipped without skip_value's dispatch
+            _ => r.skip_string_or_value()?,
         }
         match r.next_token() {
             Some(b',') => {}

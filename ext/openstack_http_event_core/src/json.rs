@@ -590,6 +590,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`skip_value`](Self::skip_value), with the string a value mostly is
+    /// skipped here.
+    #[inline(always)]
+    pub fn skip_string_or_value(&mut self) -> Result<(), Error> {
+        self.skip_whitespace();
+        if self.peek() == Some(b'"') {
+            self.pos += 1;
+            self.skip_string_body()
+        } else {
+            self.skip_value()
+        }
+    }
+
     /// Moves past the closing brackets of `depth` open arrays or objects.
     pub fn skip_to_close(&mut self, mut depth: usize) -> Result<(), Error> {
         while depth > 0 {

@@ -18,6 +18,7 @@ impl Names {
     /// name was the last time (the trait's position in its event: the
     /// events of a page mostly list the same traits in the same order),
     /// tried before the others.
+    #[inline]
     pub fn get(&mut self, text: &str, hint: usize) -> TraitName {
         let text_bytes = text.as_bytes();
         if let Some(known) = self.known.get(hint) {

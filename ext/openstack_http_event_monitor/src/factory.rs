@@ -146,6 +146,7 @@ impl<'r> EventFactory<'r> {
     ///
     /// # Safety
     /// The GVL is held; called inside `protect`.
+    #[inline(always)]
     unsafe fn name(&mut self, name: &TraitName, hint: usize) -> VALUE {
         if let Some((known, value)) = self.names.get(hint) {
             if known.same_copy(name) {
