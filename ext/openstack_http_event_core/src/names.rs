@@ -73,7 +73,9 @@ mod tests {
         for (a, b) in [("", ""), ("a", "a"), ("tenant_id", "tenant_id"), ("0123456789abcdef", "0123456789abcdef")] {
             assert!(same(a.as_bytes(), b.as_bytes()), "{a} {b}");
         }
-        for (a, b) in [("a", ""), ("a", "b"), ("tenant_id", "tenant_ix"), ("xenant_id", "tenant_id"), ("abcdefgh", "abcdefgi")] {
+        for (a, b) in
+            [("a", ""), ("a", "b"), ("tenant_id", "tenant_ix"), ("xenant_id", "tenant_id"), ("abcdefgh", "abcdefgi")]
+        {
             assert!(!same(a.as_bytes(), b.as_bytes()), "{a} {b}");
         }
     }
