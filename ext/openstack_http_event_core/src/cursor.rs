@@ -25,6 +25,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::config;
 use crate::event::{Event, Skipped};
+use crate::prehashed::PrehashedState;
 
 /// A `message_id` reduced to 128 bits with two secret keys: remembering one
 /// costs the same whatever its length, and a service cannot pick two ids
@@ -49,7 +50,8 @@ impl Digest {
 /// `cap` of them: past the cap the oldest by time are forgotten first.
 #[derive(Debug)]
 struct Memory {
-    at: HashMap<Key, NaiveDateTime>,
+    /// Keyed by the digest's own bits: a second keyed hash adds nothing.
+    at: HashMap<Key, NaiveDateTime, PrehashedState>,
     by_time: BTreeSet<(NaiveDateTime, Key)>,
     cap: usize,
     reached: bool,
@@ -57,7 +59,7 @@ struct Memory {
 
 impl Memory {
     fn new(cap: usize) -> Self {
-        Memory { at: HashMap::new(), by_time: BTreeSet::new(), cap: cap.max(1), reached: false }
+        Memory { at: HashMap::default(), by_time: BTreeSet::new(), cap: cap.max(1), reached: false }
     }
 
     fn contains(&self, key: Key) -> bool {

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use chrono::NaiveDateTime;
 
 use crate::json::{Error as JsonError, Reader, Value};
+use crate::name::TraitName;
+use crate::names::Names;
 use crate::timestamp;
 
 /// A Panko event, converted the way ManageIQ's Ceilometer converter does:
@@ -21,8 +23,9 @@ pub struct Event {
     /// `generated` parsed as UTC; the cursor moves on this.
     pub at: NaiveDateTime,
     /// Every trait in the order of the body, repeats included; the binding
-    /// makes the Hash.
-    pub traits: Vec<(String, Value)>,
+    /// makes the Hash. The parser shares one copy of each name between the
+    /// events of a page.
+    pub traits: Vec<(TraitName, Value)>,
 }
 
 /// A row the parser could not turn into an event, and why.
@@ -74,13 +77,14 @@ pub fn parse_page(body: &[u8], max_nesting: usize) -> Result<Page, String> {
     }
     let mut page = Page::default();
     let mut last_id: Option<Cow<'_, str>> = None;
+    let mut gather = Gather::default();
     if !r.eat(b']') {
         loop {
             page.rows += 1;
             r.skip_whitespace();
             let start = r.position();
             let mut row = RowParts::default();
-            if let Err(error) = read_row(&mut r, &mut row, max_nesting) {
+            if let Err(error) = read_row(&mut r, &mut row, &mut gather, max_nesting) {
                 // find where the row ends without reading it; only a body
                 // whose rows cannot be told apart fails whole
                 r.set_position(start);
@@ -114,6 +118,16 @@ fn page_error(error: &JsonError, row: usize) -> String {
     }
 }
 
+/// Where [`read_traits`] gathers the traits of a page's rows: the list it
+/// fills for one row (handed over whole, and replaced by one as long as it
+/// was: rows mostly have the same traits, so one allocation per row and no
+/// regrowth), and the page's names.
+#[derive(Default)]
+struct Gather {
+    scratch: Vec<(TraitName, Value)>,
+    names: Names,
+}
+
 /// What could be read of one row.
 #[derive(Default)]
 struct RowParts<'a> {
@@ -136,7 +150,7 @@ enum Field<'a> {
 }
 
 enum Traits {
-    List(Vec<(String, Value)>),
+    List(Vec<(TraitName, Value)>),
     NotAList,
     /// An item that is not an object with a string `name`.
     BadItem,
@@ -150,7 +164,12 @@ impl Default for Traits {
 
 /// Reads one row into `row`. An `Err` leaves what was read so far in `row`
 /// and the reader somewhere inside the row.
-fn read_row<'a>(r: &mut Reader<'a>, row: &mut RowParts<'a>, max_nesting: usize) -> Result<(), JsonError> {
+fn read_row<'a>(
+    r: &mut Reader<'a>,
+    row: &mut RowParts<'a>,
+    gather: &mut Gather,
+    max_nesting: usize,
+) -> Result<(), JsonError> {
     if !r.eat(b'{') {
         row.not_object = true;
         return r.skip_value();
@@ -165,7 +184,7 @@ fn read_row<'a>(r: &mut Reader<'a>, row: &mut RowParts<'a>, max_nesting: usize) 
             b"message_id" => row.message_id = read_field(r)?,
             b"event_type" => row.event_type = read_field(r)?,
             b"generated" => row.generated = read_field(r)?,
-            b"traits" => row.traits = read_traits(r, max_nesting, &mut row.problem)?,
+            b"traits" => row.traits = read_traits(r, gather, max_nesting, &mut row.problem)?,
             _ => r.skip_value()?,
         }
         match r.next_token() {
@@ -187,8 +206,14 @@ fn read_field<'a>(r: &mut Reader<'a>) -> Result<Field<'a>, JsonError> {
 }
 
 /// `[{"name", "type", "value"}, ...]`; `null` is no traits. A problem with a
-/// trait value goes to `problem` and reading goes on after the value.
-fn read_traits(r: &mut Reader<'_>, max_nesting: usize, problem: &mut Option<String>) -> Result<Traits, JsonError> {
+/// trait value goes to `problem` and reading goes on after the value. The
+/// traits are gathered in `gather`.
+fn read_traits(
+    r: &mut Reader<'_>,
+    gather: &mut Gather,
+    max_nesting: usize,
+    problem: &mut Option<String>,
+) -> Result<Traits, JsonError> {
     if r.eat_null() {
         return Ok(Traits::default());
     }
@@ -199,14 +224,14 @@ fn read_traits(r: &mut Reader<'_>, max_nesting: usize, problem: &mut Option<Stri
     if r.eat(b']') {
         return Ok(Traits::List(Vec::new()));
     }
-    // most events have a handful of traits: one allocation, no regrowth
-    let mut list = Vec::with_capacity(8);
+    let list = &mut gather.scratch;
+    list.clear();
     let mut bad_item = false;
     loop {
         if r.eat(b'{') {
             let (name, value) = read_trait(r, max_nesting, list.len(), problem)?;
             match name {
-                Field::Str(name) if !bad_item => list.push((name.into_owned(), value)),
+                Field::Str(name) if !bad_item => list.push((gather.names.get(&name, list.len()), value)),
                 Field::Str(_) => {}
                 _ => bad_item = true,
             }
@@ -216,7 +241,13 @@ fn read_traits(r: &mut Reader<'_>, max_nesting: usize, problem: &mut Option<Stri
         }
         match r.next_token() {
             Some(b',') => {}
-            Some(b']') => return Ok(if bad_item { Traits::BadItem } else { Traits::List(list) }),
+            Some(b']') if bad_item => return Ok(Traits::BadItem),
+            Some(b']') => {
+                // the list goes as it is; the next row's starts at this
+                // one's length (rows mostly have the same traits)
+                let next = Vec::with_capacity(list.len());
+                return Ok(Traits::List(std::mem::replace(list, next)));
+            }
             other => return Err(r.unexpected(other, "expected ',' or ']' after a trait")),
         }
     }
@@ -243,7 +274,17 @@ fn read_trait<'a>(
                 r.skip_whitespace();
                 let start = r.position();
                 match r.read_value(max_nesting) {
-                    Ok(v) => value = v,
+                    Ok(v) => {
+                        // the `null` replaced (no earlier `value`) owns
+                        // nothing: forgetting it skips a call to Value's
+                        // drop glue per trait
+                        let old = std::mem::replace(&mut value, v);
+                        if matches!(old, Value::Null) {
+                            std::mem::forget(old);
+                        } else {
+                            drop(old);
+                        }
+                    }
                     Err(e) if e.is_eof() => return Err(e),
                     Err(e) => {
                         // skip the value unread and go on with the row
@@ -253,7 +294,8 @@ fn read_trait<'a>(
                     }
                 }
             }
-            _ => r.skip_value()?,
+            // `type`, mostly a short string: skipped without skip_value's dispatch
+            _ => r.skip_string_or_value()?,
         }
         match r.next_token() {
             Some(b',') => {}

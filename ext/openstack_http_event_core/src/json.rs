@@ -150,28 +150,34 @@ impl<'a> Reader<'a> {
         Reader { bytes, text: std::str::from_utf8(bytes).ok(), pos: 0 }
     }
 
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub fn set_position(&mut self, pos: usize) {
         self.pos = pos.min(self.bytes.len());
     }
 
+    #[inline]
     pub fn at_end(&self) -> bool {
         self.pos >= self.bytes.len()
     }
 
     /// The next byte, without skipping whitespace or consuming it.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// The input from the position on.
+    #[inline]
     fn rest(&self) -> &'a [u8] {
         self.bytes.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     pub fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -179,6 +185,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes `byte` if it comes next.
+    #[inline]
     pub fn eat(&mut self, byte: u8) -> bool {
         self.skip_whitespace();
         if self.peek() == Some(byte) {
@@ -190,6 +197,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes the next byte, if any.
+    #[inline]
     pub fn next_token(&mut self) -> Option<u8> {
         self.skip_whitespace();
         let byte = self.peek()?;
@@ -198,6 +206,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and consumes `byte`, else fails with `what`.
+    #[inline]
     pub fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), Error> {
         if self.eat(byte) {
             Ok(())
@@ -236,6 +245,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string, borrowed from the input when it has no escape and is
     /// valid UTF-8.
+    #[inline(always)]
     pub fn read_string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -243,7 +253,7 @@ impl<'a> Reader<'a> {
         }
         let bytes = self.bytes;
         let start = self.pos + 1;
-        let mut i = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
+        let i = start + special_at(&bytes[start..]).ok_or_else(|| self.eof())?;
         if bytes[i] == b'"' {
             self.pos = i + 1;
             // both ends are next to a quote, so on char boundaries
@@ -252,6 +262,15 @@ impl<'a> Reader<'a> {
                 None => utf8(&bytes[start..i]),
             });
         }
+        self.read_escaped(start, i)
+    }
+
+    /// The rest of [`read_string`](Self::read_string) for a string that
+    /// starts at `start` and has an escape or a control character at `i`.
+    #[cold]
+    #[inline(never)]
+    fn read_escaped(&mut self, start: usize, mut i: usize) -> Result<Cow<'a, str>, Error> {
+        let bytes = self.bytes;
         let mut buf = Vec::with_capacity(i - start + 16);
         buf.extend_from_slice(&bytes[start..i]);
         loop {
@@ -277,6 +296,7 @@ impl<'a> Reader<'a> {
     /// Reads an object's field name to match against known ASCII names: its raw
     /// bytes when it has no escape (unchecked: bytes that are not UTF-8
     /// match no known name), else decoded as [`read_string`](Self::read_string) does.
+    #[inline(always)]
     pub fn read_name(&mut self) -> Result<Cow<'a, [u8]>, Error> {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
@@ -368,6 +388,11 @@ impl<'a> Reader<'a> {
 
     /// Reads a value of at most `max_nesting` levels.
     pub fn read_value(&mut self, max_nesting: usize) -> Result<Value, Error> {
+        // a lone string (most trait values): no stack to set up
+        self.skip_whitespace();
+        if self.peek() == Some(b'"') {
+            return self.read_string().map(|s| Value::Str(s.into_owned()));
+        }
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             self.skip_whitespace();
@@ -565,6 +590,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`skip_value`](Self::skip_value), with the string a value mostly is
+    /// skipped here.
+    #[inline(always)]
+    pub fn skip_string_or_value(&mut self) -> Result<(), Error> {
+        self.skip_whitespace();
+        if self.peek() == Some(b'"') {
+            self.pos += 1;
+            self.skip_string_body()
+        } else {
+            self.skip_value()
+        }
+    }
+
     /// Moves past the closing brackets of `depth` open arrays or objects.
     pub fn skip_to_close(&mut self, mut depth: usize) -> Result<(), Error> {
         while depth > 0 {
@@ -584,20 +622,27 @@ impl<'a> Reader<'a> {
 
     /// Moves past the closing quote of a string whose opening quote is
     /// behind.
+    #[inline(always)]
     fn skip_string_body(&mut self) -> Result<(), Error> {
         loop {
             let rest = self.rest();
-            let Some(i) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+            let Some(i) = special_at(rest) else {
                 return Err(self.eof());
             };
-            if rest[i] == b'"' {
-                self.pos += i + 1;
-                return Ok(());
+            match rest[i] {
+                b'"' => {
+                    self.pos += i + 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    if i + 1 >= rest.len() {
+                        return Err(self.eof());
+                    }
+                    self.pos += i + 2;
+                }
+                // a control character: not checked here
+                _ => self.pos += i + 1,
             }
-            if i + 1 >= rest.len() {
-                return Err(self.eof());
-            }
-            self.pos += i + 2;
         }
     }
 }
@@ -606,6 +651,7 @@ impl<'a> Reader<'a> {
 /// Where the first `"`, `\\` or control character is. Eight bytes at a
 /// time: the lowest byte a test flags is always a real match (a borrow only
 /// spreads upwards), so the first match found is exact.
+#[inline(always)]
 fn special_at(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -22,9 +22,12 @@ pub mod filter;
 pub mod http;
 pub mod json;
 pub mod monitor;
+pub mod name;
+pub mod names;
 pub mod options;
 pub mod paging;
 pub mod politeness;
+pub mod prehashed;
 pub mod push;
 pub mod rate_limit;
 pub mod runtime;
@@ -44,6 +47,7 @@ pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use monitor::{Level, Monitor, Shared, Stats};
+pub use name::TraitName;
 
 /// The crate's version, as cassettes name their recorder.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

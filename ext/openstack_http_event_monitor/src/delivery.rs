@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use magnus::{Error, RArray, RClass, RHash, Ruby};
-use openstack_http_event_core::Event;
+use openstack_http_event_core::{json, Event};
 
 use crate::factory::EventFactory;
 use crate::helpers::nogvl;
@@ -51,7 +51,9 @@ impl Inbox {
             let mut done = 0;
             while let Some(event) = self.fetched.front() {
                 factory.push(event, pending)?;
-                self.fetched.pop_front();
+                if let Some(event) = self.fetched.pop_front() {
+                    release(event);
+                }
                 done += 1;
                 if done >= SLICE_EVENTS || (done % 64 == 0 && started.elapsed() >= SLICE_TIME) {
                     break;
@@ -62,5 +64,17 @@ impl Inbox {
             }
         }
         Ok(())
+    }
+}
+
+/// Drops a converted event; a String trait value (what Panko's are) is
+/// freed here directly, without a call to the JSON value's drop glue.
+fn release(event: Event) {
+    for (_, value) in event.traits {
+        if let json::Value::Str(text) = value {
+            drop(text);
+        } else {
+            drop(value);
+        }
     }
 }

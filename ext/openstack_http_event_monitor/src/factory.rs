@@ -15,7 +15,7 @@ use std::os::raw::{c_char, c_long};
 
 use magnus::rb_sys::{protect, AsRawValue};
 use magnus::{prelude::*, Error, RArray, RClass, RHash, Ruby};
-use openstack_http_event_core::{json, Event};
+use openstack_http_event_core::{json, Event, TraitName};
 use rb_sys::{
     rb_ary_push, rb_class_new_instance, rb_enc_interned_str, rb_float_new, rb_hash_bulk_insert, rb_hash_dup,
     rb_hash_new, rb_intern2, rb_ivar_set, rb_ll2inum, rb_obj_alloc, rb_str_new, rb_utf8_encindex, rb_utf8_encoding,
@@ -45,8 +45,9 @@ pub struct EventFactory<'r> {
     metadata_ivar: ID,
     /// UTF-8's encoding index in a String's flags.
     utf8_flags: VALUE,
-    /// Trait names seen, by their bytes, in order of first appearance.
-    names: Vec<(Box<[u8]>, VALUE)>,
+    /// Trait names seen, in order of first appearance, and their Ruby
+    /// Strings.
+    names: Vec<(TraitName, VALUE)>,
     /// Holds every interned key made here, so the GC sees them whatever
     /// happens to the Hashes that use them. Lives on this stack frame.
     keep: RArray,
@@ -92,9 +93,9 @@ impl<'r> EventFactory<'r> {
             unsafe {
                 let traits = rb_hash_new();
                 let mut argv = [Qnil as VALUE; 2 * CHUNK];
-                for chunk in event.traits.chunks(CHUNK) {
+                for (c, chunk) in event.traits.chunks(CHUNK).enumerate() {
                     for (i, (name, value)) in chunk.iter().enumerate() {
-                        argv[2 * i] = self.name(name);
+                        argv[2 * i] = self.name(name, c * CHUNK + i);
                         argv[2 * i + 1] = self.flat_value(value);
                     }
                     rb_hash_bulk_insert((2 * chunk.len()) as c_long, argv.as_ptr(), traits);
@@ -136,19 +137,35 @@ impl<'r> EventFactory<'r> {
     }
 
     /// The interned String for a trait name, from the cache when seen.
+    /// `hint` is the trait's position in its event: the events of a page
+    /// mostly list the same traits in the same order, and share the
+    /// parser's copy of each name, so the entry at `hint` is tried first
+    /// and by address; then the others by address, then by text (a name
+    /// found by text takes on the copy asked for, so that the next events
+    /// of its page find it by address).
     ///
     /// # Safety
     /// The GVL is held; called inside `protect`.
-    unsafe fn name(&mut self, name: &str) -> VALUE {
-        let bytes = name.as_bytes();
-        if let Some((_, value)) = self.names.iter().find(|(known, _)| **known == *bytes) {
+    #[inline(always)]
+    unsafe fn name(&mut self, name: &TraitName, hint: usize) -> VALUE {
+        if let Some((known, value)) = self.names.get(hint) {
+            if known.same_copy(name) {
+                return *value;
+            }
+        }
+        if let Some((_, value)) = self.names.iter().find(|(known, _)| known.same_copy(name)) {
             return *value;
         }
+        if let Some((known, value)) = self.names.iter_mut().find(|(known, _)| known == name) {
+            *known = name.clone();
+            return *value;
+        }
+        let bytes = name.as_bytes();
         let len = c_long::try_from(bytes.len()).unwrap_or(c_long::MAX);
         let value = rb_enc_interned_str(bytes.as_ptr().cast::<c_char>(), len, rb_utf8_encoding());
         if self.names.len() < MAX_NAMES {
             rb_ary_push(self.keep.as_raw(), value);
-            self.names.push((bytes.into(), value));
+            self.names.push((name.clone(), value));
         }
         value
     }

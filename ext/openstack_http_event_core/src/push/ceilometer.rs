@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 
 use crate::event::{Event, Skipped};
 use crate::json::Value;
+use crate::name::named;
 use crate::timestamp;
 
 /// Whether `record` is meant as a Ceilometer event (an object with any of
@@ -58,7 +59,7 @@ pub fn event(record: Value, received: NaiveDateTime) -> Result<Event, Skipped> {
         },
         Some(_) => return Err(skip(message_id, "traits is not a list".into(), at)),
     };
-    Ok(Event { message_id, event_type, generated: timestamp::format(at), at, traits })
+    Ok(Event { message_id, event_type, generated: timestamp::format(at), at, traits: named(traits) })
 }
 
 fn skip(message_id: String, reason: String, at: NaiveDateTime) -> Skipped {

@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 
 use crate::event::{Event, Skipped};
 use crate::json::{self, Value};
+use crate::name::named;
 use crate::timestamp;
 
 /// The spec version this reads.
@@ -113,8 +114,8 @@ impl Attributes {
         };
         let traits = match data {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Object(members)) => members,
-            Some(other) => vec![("data".to_owned(), other)],
+            Some(Value::Object(members)) => named(members),
+            Some(other) => vec![("data".into(), other)],
         };
         Ok(Event { message_id, event_type, generated: timestamp::format(at), at, traits })
     }

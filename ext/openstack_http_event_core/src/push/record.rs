@@ -56,7 +56,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, String> {
     let mut traits = Vec::with_capacity(n.min(4096));
     for _ in 0..n {
         let name = r.string()?;
-        traits.push((name, r.value(0)?));
+        traits.push((name.into(), r.value(0)?));
     }
     if r.pos != bytes.len() {
         return Err(format!("{} bytes after the record", bytes.len() - r.pos));
@@ -214,7 +214,7 @@ mod tests {
             event_type: "compute.instance.create.end".into(),
             generated: "2026-11-26T10:00:00.123456".into(),
             at: timestamp::parse("2026-11-26T10:00:00.123456").unwrap(),
-            traits,
+            traits: crate::name::named(traits),
         };
         let bytes = encode(&event);
         let back = decode(&bytes).unwrap();

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::pointer::Pointer;
 use crate::event::{Event, Skipped};
 use crate::json::Value;
+use crate::name::named;
 use crate::timestamp;
 
 /// A trait list found at the payload pointer, flattened into name → value.
@@ -81,11 +82,11 @@ impl Mapping {
             };
             match (payload, self.traits) {
                 (None | Some(Value::Null), _) => Vec::new(),
-                (Some(Value::Object(members)), None) => members,
+                (Some(Value::Object(members)), None) => named(members),
                 (Some(other), None) => {
                     return Err(skip(format!("the payload at {} is not an object: {}", self.payload, short(&other))))
                 }
-                (Some(Value::Array(items)), Some(kind)) => flatten(items, kind).map_err(skip)?,
+                (Some(Value::Array(items)), Some(kind)) => flatten(items, kind).map(named).map_err(skip)?,
                 (Some(other), Some(_)) => {
                     return Err(skip(format!("the traits at {} are not a list: {}", self.payload, short(&other))))
                 }
