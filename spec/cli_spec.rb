@@ -148,8 +148,12 @@ RSpec.describe "openstack-http-events" do
         deadline = Time.now + 30
         sleep 0.05 until (TCPSocket.new("127.0.0.1", port).close || true rescue false) || Time.now > deadline
         events = %w[l1 l2].map { |id| ceilometer_event(id) }
-        expect(push_post(port, events, :user => "ceilometer", :pass => "listen-pw-4").code).to eq("200")
-        expect(wait.value.exitstatus).to eq(0)
+        answer = push_post(port, events, :user => "ceilometer", :pass => "listen-pw-4")
+        expect(answer.code).to eq("200"), lambda {
+          "#{answer.code} #{answer.body}; listen said: #{err.read_nonblock(100_000, :exception => false)}"
+        }
+        status = wait.value
+        expect(status.exitstatus).to eq(0), -> { "listen ended #{status.inspect}: #{err.read}" }
         expect(out.read.lines.map { |l| JSON.parse(l)["message_id"] }).to eq(%w[l1 l2])
         expect(err.read).not_to include("listen-pw-4")
       end
