@@ -4,8 +4,10 @@
 //! request head (`431`), the body (`413`), a sender too slow to send its
 //! request within the timeout (`408`, or dropped while the head is still
 //! coming), and the connections served at once (beyond them a `503` and
-//! the connection closed). [`Server::stop`] closes the port and every
-//! connection before it returns.
+//! the connection closed). [`Server::stop`] closes the port, lets a request
+//! in flight get its answer (for at most [`STOP_GRACE`]: an event already
+//! delivered must not look refused to its sender, which would send it
+//! again), and closes every connection before it returns.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -158,6 +160,10 @@ impl Server {
     }
 }
 
+/// How long a stopping server waits for the requests in flight to be
+/// answered before it closes their connections.
+pub const STOP_GRACE: Duration = Duration::from_secs(1);
+
 async fn accept_loop(listener: TcpListener, context: Arc<Context>, mut stopped: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     loop {
@@ -171,7 +177,7 @@ async fn accept_loop(listener: TcpListener, context: Arc<Context>, mut stopped: 
                         context.handler.turned_away(TurnedAway::TooManyConnections);
                         tokio::spawn(turn_away(socket));
                     } else {
-                        connections.spawn(serve_connection(socket, Arc::clone(&context)));
+                        connections.spawn(serve_connection(socket, Arc::clone(&context), stopped.clone()));
                     }
                 }
                 // out of file descriptors, or a connection reset before it
@@ -181,6 +187,8 @@ async fn accept_loop(listener: TcpListener, context: Arc<Context>, mut stopped: 
         }
     }
     drop(listener);
+    // each connection finishes the exchange it is in, then closes
+    let _ = tokio::time::timeout(STOP_GRACE, async { while connections.join_next().await.is_some() {} }).await;
     connections.shutdown().await;
 }
 
@@ -191,7 +199,7 @@ async fn turn_away(mut socket: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.write_all(answer)).await;
 }
 
-async fn serve_connection(socket: TcpStream, context: Arc<Context>) {
+async fn serve_connection(socket: TcpStream, context: Arc<Context>, stopped: watch::Receiver<bool>) {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -204,16 +212,39 @@ async fn serve_connection(socket: TcpStream, context: Arc<Context>) {
     });
     match &context.config.tls {
         None => {
-            let _ = builder.serve_connection(TokioIo::new(socket), service).await;
+            until_stopped(builder.serve_connection(TokioIo::new(socket), service), stopped).await;
         }
         Some(acceptor) => {
             // a sender whose handshake fails or stalls just goes away
             let handshake = tokio::time::timeout(context.config.request_timeout, acceptor.accept(socket)).await;
             if let Ok(Ok(tls)) = handshake {
-                let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                until_stopped(builder.serve_connection(TokioIo::new(tls), service), stopped).await;
             }
         }
     }
+}
+
+/// Serves `connection` until it ends; once the server stops, it answers the
+/// request in flight (if any) and closes.
+async fn until_stopped<I, S>(connection: http1::Connection<I, S>, mut stopped: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut connection = std::pin::pin!(connection);
+    if *stopped.borrow() {
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
+        return;
+    }
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stopped.changed() => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
 }
 
 impl Context {

@@ -152,3 +152,34 @@ async fn stop_frees_the_port_and_closes_open_connections() {
     let taken = Server::start(ServerConfig { listen: addr, ..config() }, Arc::new(Keep::default()));
     assert!(taken.is_err_and(|e| e.to_string().contains(&addr.to_string())));
 }
+
+/// Answers after a pause, telling when it has the request.
+struct Slow(tokio::sync::Notify);
+
+impl Handler for Slow {
+    fn handle(&self, _request: Request) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
+        Box::pin(async move {
+            self.0.notify_one();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Reply::json(200, serde_json::json!({"accepted": 1}))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_lets_the_request_in_flight_get_its_answer() {
+    // the events of an accepted batch may be delivered while its 200 is on
+    // the way: cut there, the sender would take them for refused and resend
+    let slow = Arc::new(Slow(tokio::sync::Notify::new()));
+    let server = Server::start(config(), Arc::clone(&slow) as Arc<dyn Handler>).unwrap();
+    let addr = server.local_addr();
+    let request = tokio::spawn(raw(
+        addr,
+        b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1]",
+    ));
+    slow.0.notified().await;
+    server.stop().await;
+    let answer = request.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(TcpStream::connect(addr).await.is_err(), "nothing listens any more");
+}
