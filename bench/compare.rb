@@ -61,16 +61,22 @@ service = Lookalike.start
 begin
   BenchClients.generate(service, count)
 
-  # the floor's source values: the monitor's own first page
-  sample = BenchMeasure.in_child { BenchClients.sample(service, [count, 1000].min) }
-  source = BenchClients.floor_source(sample[:source])
-  floor_shape = BenchClients.shape(BenchClients.floor_event(*source.first))
-  unless floor_shape == sample[:shape]
-    abort "the floor's event is not shaped as the monitor's:\n  floor:   #{floor_shape.inspect}\n  " \
-          "monitor: #{sample[:shape].inspect}"
+  # The floor's source values: the monitor's own first page. This process
+  # keeps them as one marshalled String, and each floor run loads them: a
+  # child forked from a parent holding thousands of objects inherits them,
+  # and Ruby's heap, sized to its live objects, grows with them — which
+  # added ~10 MiB to every run's peak RSS before.
+  sample = BenchMeasure.in_child { Marshal.dump(BenchClients.sample(service, [count, 1000].min)) }
+  floor_source = -> { BenchClients.floor_source(Marshal.load(sample)[:source]) } # our own child's answer
+  shapes = BenchMeasure.in_child do
+    [BenchClients.shape(BenchClients.floor_event(*floor_source.call.first)), Marshal.load(sample)[:shape]]
+  end
+  unless shapes[0] == shapes[1]
+    abort "the floor's event is not shaped as the monitor's:\n  floor:   #{shapes[0].inspect}\n  " \
+          "monitor: #{shapes[1].inspect}"
   end
 
-  runs = PAGES.map { |p| ["floor, page #{p}", :floor, p, -> { BenchClients.floor(source, count, p) }] } +
+  runs = PAGES.map { |p| ["floor, page #{p}", :floor, p, -> { BenchClients.floor(floor_source.call, count, p) }] } +
          PAGES.map { |p| ["monitor, page #{p}", :monitor, p, -> { BenchClients.monitor_drain(service, p) }] } +
          PAGES.map { |p| ["Net::HTTP + JSON, page #{p}", :client, p, -> { BenchClients.ruby_drain(service, p) }] } +
          [["monitor, generic JSON, page 1000", :json, 1000, -> { BenchClients.json_drain(service, 1000) }]]

@@ -132,6 +132,7 @@ class OpenstackHTTPEventMonitor
         # interrupts: a block that returned is never yielded to again
         @pending.clear
         @native.delivered(batch.size)
+        batch = nil # the next page is built while this one could be collected
       end
     end
   end
