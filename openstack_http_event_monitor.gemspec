@@ -9,12 +9,17 @@ Gem::Specification.new do |spec|
   spec.name = "openstack_http_event_monitor"
   spec.version = version
   spec.authors = ["openstack_http_event_monitor developers"]
-  spec.summary = "ManageIQ OpenStack event monitor that polls HTTP event services (Panko) from a Rust core"
+  spec.summary = "ManageIQ OpenStack event monitor for HTTP event services (Panko, Ceilometer, JSON APIs, " \
+                 "CloudEvents push) with a Rust core"
   spec.description = <<~TEXT
-    OpenstackHTTPEventMonitor is a drop-in event monitor plugin for ManageIQ's
-    OpenStack provider. It polls OpenStack Panko's v2 events API with paging,
-    de-duplication and Keystone authentication done in Rust, never holding
-    Ruby's GVL while it waits.
+    OpenstackHTTPEventMonitor is an event monitor plugin for ManageIQ's
+    OpenStack provider (event stream "HTTP"). It polls OpenStack Panko's v2
+    events API, Ceilometer's v2 API or any JSON event API, or receives what
+    Ceilometer's http publisher or a CloudEvents sender POSTs, and hands
+    ManageIQ batches of OpenstackEvent, each event once. Polling, paging,
+    de-duplication, Keystone authentication and parsing run in Rust without
+    holding Ruby's GVL while they wait. Includes the openstack-http-events
+    command (check, tail, record, listen).
   TEXT
   spec.license = "Apache-2.0"
   spec.required_ruby_version = ">= 3.1"
