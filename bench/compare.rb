@@ -17,8 +17,10 @@
 #   (`/json/events`, next links).
 #
 # Each run happens in a forked child (bench/measure.rb): CPU time counts
-# every thread of the child, peak RSS is its VmHWM; the look-alike is a
-# separate process and is not counted. Every run must handle exactly the
+# every thread of the child ("Ruby thread": the draining thread alone, so the
+# monitor's row splits into conversion there and parsing on the Rust
+# runtime's thread), peak RSS is its VmHWM; the look-alike is a separate
+# process and is not counted. Every run must handle exactly the
 # backlog's events, or this aborts.
 #
 #   bundle exec ruby bench/compare.rb [--events N] [--smoke]
@@ -47,8 +49,8 @@ end.parse!
 abort "--events must be at least 1" if count < 1
 
 def row(label, r)
-  puts format("%-34s %9d %8.2f %11.0f %13.2f %13.1f", label, r[:events], r[:wall], r[:events] / r[:wall],
-              r[:cpu] * 1e6 / r[:events], r[:rss])
+  puts format("%-34s %9d %8.2f %11.0f %13.2f %13.2f %13.1f", label, r[:events], r[:wall], r[:events] / r[:wall],
+              r[:cpu] * 1e6 / r[:events], r[:thread_cpu] * 1e6 / r[:events], r[:rss])
   $stdout.flush
 end
 
@@ -81,7 +83,8 @@ begin
          PAGES.map { |p| ["Net::HTTP + JSON, page #{p}", :client, p, -> { BenchClients.ruby_drain(service, p) }] } +
          [["monitor, generic JSON, page 1000", :json, 1000, -> { BenchClients.json_drain(service, 1000) }]]
 
-  puts format("%-34s %9s %8s %11s %13s %13s", "client", "events", "wall s", "events/s", "CPU µs/event", "peak RSS MiB")
+  puts format("%-34s %9s %8s %11s %13s %13s %13s", "client", "events", "wall s", "events/s", "CPU µs/event",
+              "Ruby thread", "peak RSS MiB")
   cpu = {}
   wrong = []
   runs.each do |label, kind, page, run|
@@ -100,6 +103,12 @@ begin
   PAGES.each do |p|
     v = cpu[[:client, p]] / cpu[[:monitor, p]]
     ratio("client (Net::HTTP + JSON) ÷ monitor, CPU µs/event, page #{p}", v, GOAL_CLIENT, v >= GOAL_CLIENT)
+  end
+  # What the second goal asks of the first: a monitor that cost exactly the
+  # floor would be this much cheaper than the client, no more.
+  PAGES.each do |p|
+    puts format("%-60s %6.2f  (client ÷ monitor for a monitor costing the floor)",
+                "client (Net::HTTP + JSON) ÷ floor, CPU µs/event, page #{p}", cpu[[:client, p]] / cpu[[:floor, p]])
   end
 ensure
   service.stop

@@ -17,6 +17,12 @@ module BenchMeasure
     Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
   end
 
+  # @return [Float] CPU seconds used by the calling thread alone (the Ruby
+  #   thread that drains; not the Rust runtime's threads)
+  def thread_cpu_seconds
+    Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
+  end
+
   # @return [Float] monotonic seconds
   def now
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
@@ -51,13 +57,16 @@ module BenchMeasure
   end
 
   # Runs the block (which returns how many events it handled) in a child.
-  # @return [Hash] :events, :wall (s), :cpu (s), :rss (peak MiB)
+  # @return [Hash] :events, :wall (s), :cpu (s), :thread_cpu (s, the calling
+  #   thread only), :rss (peak MiB)
   def measure
     in_child do
       wall0 = now
       cpu0 = cpu_seconds
+      thread0 = thread_cpu_seconds
       events = yield
-      {:events => events, :wall => now - wall0, :cpu => cpu_seconds - cpu0, :rss => peak_rss_mib}
+      {:events => events, :wall => now - wall0, :cpu => cpu_seconds - cpu0, :thread_cpu => thread_cpu_seconds - thread0,
+       :rss => peak_rss_mib}
     end
   end
 end
