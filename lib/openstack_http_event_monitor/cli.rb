@@ -159,15 +159,19 @@ class OpenstackHTTPEventMonitor
       monitor.stop if stopping
       polls = FailedPolls.new(monitor, flags[:retries])
       gave_up = nil
+      # with a state file, the events a --max-events stop left unprinted are not delivered: a restart prints them
+      state = options[:http]["state"]
       monitor.each_batch do |events|
         if flags[:once] && polls.failed?
           gave_up = polls.message
           monitor.stop
           next
         end
+        handled = 0
         events.each do |event|
           break if limit && printed >= limit
 
+          handled += 1
           unless wanted?(event.payload, flags)
             not_matched += 1
             next
@@ -177,6 +181,7 @@ class OpenstackHTTPEventMonitor
           printed += 1
         end
         @stdout.flush
+        monitor.deliver_only(handled) if state
         progress&.tick(printed, not_matched)
         monitor.stop if (limit && printed >= limit) || (flags[:once] && monitor.caught_up?)
       end

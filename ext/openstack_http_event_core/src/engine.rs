@@ -110,10 +110,11 @@ impl Engine {
     }
 
     /// The poller's state of what was acknowledged, as a state file holds
-    /// it; `None` for a receiver (its spool keeps its place).
-    pub fn state(&self) -> Option<crate::state::Snapshot> {
+    /// it; `None` for a receiver (its spool keeps its place), or see
+    /// [`Monitor::state`].
+    pub fn state(&mut self) -> Option<crate::state::Snapshot> {
         match self {
-            Engine::Poll(m) => Some(m.state()),
+            Engine::Poll(m) => m.state(),
             Engine::Push(_) => None,
         }
     }

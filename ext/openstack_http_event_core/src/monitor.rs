@@ -229,8 +229,7 @@ impl Monitor {
                 ),
             );
         }
-        let snapshot = snapshot_of(&config, &cursor, &paging);
-        let keeper = Keeper::new(file, saved.unwrap_or(snapshot), resumed);
+        let keeper = Keeper::new(file, saved);
         for secret in config.auth.secrets() {
             shared.scrubber.add(secret.expose());
         }
@@ -267,14 +266,12 @@ impl Monitor {
         })
     }
 
-    /// Where polling stands now, whether delivered or not.
-    fn snapshot(&self) -> Snapshot {
-        snapshot_of(&self.config, &self.cursor, &self.paging)
-    }
-
-    /// The state of what was acknowledged (see [`Keeper`]).
-    pub fn state(&self) -> Snapshot {
-        self.keeper.current()
+    /// The state of what was acknowledged (see [`Keeper`]); `None` when
+    /// first asked for while a poll's events are being delivered, without
+    /// a state file (the state before that poll was not kept).
+    pub fn state(&mut self) -> Option<Snapshot> {
+        self.keeper.track();
+        self.keeper.current(|| snapshot_of(&self.config, &self.cursor, &self.paging))
     }
 
     /// Whether acknowledgements write a state file (so they are best
@@ -288,8 +285,8 @@ impl Monitor {
     /// the state file is written).
     pub fn acknowledge(&mut self, n: usize) -> Result<()> {
         if self.keeper.acknowledge(n) {
-            let now = self.snapshot();
-            self.keeper.commit(now).map_err(|e| self.shared.scrub_error(e))?;
+            let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+            self.keeper.settle(|| snapshot_of(config, cursor, paging)).map_err(|e| self.shared.scrub_error(e))?;
         }
         Ok(())
     }
@@ -297,7 +294,8 @@ impl Monitor {
     /// Writes the state file with what was acknowledged so far, a part of
     /// a poll's events included.
     pub fn flush_state(&mut self) -> Result<()> {
-        self.keeper.flush().map_err(|e| self.shared.scrub_error(e))
+        let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+        self.keeper.flush(|| snapshot_of(config, cursor, paging)).map_err(|e| self.shared.scrub_error(e))
     }
 
     pub fn config(&self) -> &Config {
@@ -322,8 +320,6 @@ impl Monitor {
         }
         self.cursor = new_cursor(&self.config, Some(since));
         self.shared.lock_stats().cursor = Some(timestamp::format(since));
-        let now = self.snapshot();
-        self.keeper.restart(now);
     }
 
     /// Whether the last poll reached the end of what the service holds: its
@@ -346,6 +342,10 @@ impl Monitor {
             std::mem::forget(self.prefetch.take());
             self.pid = std::process::id();
         }
+        {
+            let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+            self.keeper.before_poll(|| snapshot_of(config, cursor, paging));
+        }
         let result = tokio::select! {
             biased;
             _ = shared.stopped() => Ok(None),
@@ -355,8 +355,8 @@ impl Monitor {
             self.keeper.handed(events.iter().filter_map(|e| self.cursor.remembered_as(&e.message_id)));
             if self.keeper.settled() {
                 // nothing to deliver: the state moves at once (past filtered events, say)
-                let now = self.snapshot();
-                self.keeper.commit(now)?;
+                let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+                self.keeper.settle(|| snapshot_of(config, cursor, paging))?;
             }
         }
         result.map_err(|e| shared.scrub_error(e))

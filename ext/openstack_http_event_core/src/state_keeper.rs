@@ -17,8 +17,13 @@ use crate::state_file::StateFile;
 #[derive(Debug)]
 pub struct Keeper {
     file: Option<StateFile>,
-    /// The last state whose events were all acknowledged.
-    committed: Snapshot,
+    /// Whether the state before each poll is kept (a file is written, or
+    /// [`Keeper::track`] was called): it costs a copy of the window's
+    /// digests per poll, so a monitor nobody asks about does without.
+    tracking: bool,
+    /// The last state whose events were all acknowledged, while some
+    /// handed out since are not; `None` when tracking started mid-batch.
+    before: Option<Snapshot>,
     /// How each event handed out since is remembered, in order.
     handed: Vec<Remembered>,
     /// How many of them were acknowledged.
@@ -28,11 +33,10 @@ pub struct Keeper {
 }
 
 impl Keeper {
-    /// `committed`: where the monitor starts; `on_disk`: whether the file
-    /// already holds it (it was read from there).
-    pub fn new(file: Option<StateFile>, committed: Snapshot, on_disk: bool) -> Self {
-        let written = on_disk.then(|| committed.clone());
-        Keeper { file, committed, handed: Vec::new(), acknowledged: 0, written }
+    /// `on_disk`: the state the file holds (it was read from there).
+    pub fn new(file: Option<StateFile>, on_disk: Option<Snapshot>) -> Self {
+        let tracking = file.is_some();
+        Keeper { file, tracking, before: None, handed: Vec::new(), acknowledged: 0, written: on_disk }
     }
 
     /// Whether a file is kept (acknowledgements then write it at once).
@@ -40,11 +44,17 @@ impl Keeper {
         self.file.is_some()
     }
 
-    /// Where the monitor starts, changed before anything was handed out
-    /// (the start from ManageIQ's newest event): nothing is written.
-    pub fn restart(&mut self, committed: Snapshot) {
-        if self.handed.is_empty() {
-            self.committed = committed;
+    /// Keeps the state before each poll from now on, for [`Keeper::current`].
+    pub fn track(&mut self) {
+        self.tracking = true;
+    }
+
+    /// A poll is about to move the cursor from `now` (called only when the
+    /// cursor stands where the state is: everything handed out was
+    /// acknowledged).
+    pub fn before_poll(&mut self, now: impl FnOnce() -> Snapshot) {
+        if self.tracking && self.settled() {
+            self.before = Some(now());
         }
     }
 
@@ -53,47 +63,50 @@ impl Keeper {
         self.handed.extend(events);
     }
 
-    /// Whether every event handed out was acknowledged.
+    /// Whether every event handed out was acknowledged: then the state is
+    /// where the cursor stands.
     pub fn settled(&self) -> bool {
         self.acknowledged >= self.handed.len()
     }
 
     /// `n` more events acknowledged; `true` when that settles them all
-    /// (then [`Keeper::commit`] the cursor's state).
+    /// (then [`Keeper::settle`]).
     pub fn acknowledge(&mut self, n: usize) -> bool {
         self.acknowledged = self.acknowledged.saturating_add(n).min(self.handed.len());
         n > 0 && self.settled()
     }
 
-    /// Every event handed out was acknowledged and `now` is where the
-    /// cursor stands: the state moves there (and the file is written when
-    /// it differs, or was never written).
-    pub fn commit(&mut self, now: Snapshot) -> Result<()> {
-        debug_assert!(self.settled());
+    /// Every event handed out was acknowledged: the state moves to where
+    /// the cursor stands (`now`), and the file is written when that differs
+    /// from what it holds (or it was never written).
+    pub fn settle(&mut self, now: impl FnOnce() -> Snapshot) -> Result<()> {
         self.handed.clear();
         self.acknowledged = 0;
-        self.committed = now;
-        self.write()
+        self.before = None;
+        self.write(now)
     }
 
     /// Writes what was acknowledged, a part of a batch included.
-    pub fn flush(&mut self) -> Result<()> {
-        self.write()
+    pub fn flush(&mut self, now: impl FnOnce() -> Snapshot) -> Result<()> {
+        self.write(now)
     }
 
-    /// The state of what was acknowledged: the last settled state, and
-    /// the events acknowledged since remembered in it.
-    pub fn current(&self) -> Snapshot {
-        let mut state = self.committed.clone();
-        if self.acknowledged > 0 {
-            state.position.delivered.extend_from_slice(&self.handed[..self.acknowledged]);
+    /// The state of what was acknowledged: where the cursor stands (`now`)
+    /// when everything handed out was; else the state before the poll, with
+    /// the events acknowledged since remembered in it. `None` mid-batch
+    /// when tracking started after the poll.
+    pub fn current(&self, now: impl FnOnce() -> Snapshot) -> Option<Snapshot> {
+        if self.settled() {
+            return Some(now());
         }
-        state
+        let mut state = self.before.clone()?;
+        state.position.delivered.extend_from_slice(&self.handed[..self.acknowledged]);
+        Some(state)
     }
 
-    fn write(&mut self) -> Result<()> {
+    fn write(&mut self, now: impl FnOnce() -> Snapshot) -> Result<()> {
         let Some(file) = &self.file else { return Ok(()) };
-        let state = self.current();
+        let Some(state) = self.current(now) else { return Ok(()) };
         if self.written.as_ref() == Some(&state) {
             return Ok(());
         }
@@ -124,33 +137,53 @@ mod tests {
     fn only_what_was_acknowledged_is_written() {
         let dir = tempfile::tempdir().unwrap();
         let file = StateFile::new(dir.path().join("s"));
-        let mut keeper = Keeper::new(Some(file.clone()), at(0), false);
+        let mut keeper = Keeper::new(Some(file.clone()), None);
+        keeper.before_poll(|| at(0));
         keeper.handed([(1, None), (2, None), (3, None)]);
         assert!(!keeper.acknowledge(2));
         assert_eq!(file.read().unwrap(), None, "nothing written mid-batch");
-        keeper.flush().unwrap();
+        keeper.flush(|| at(10)).unwrap();
         // the partial state: the start, and the two acknowledged remembered
         let partial = file.read().unwrap().unwrap();
         assert_eq!(partial.position.newest, at(0).position.newest);
         assert_eq!(partial.position.delivered, vec![(1, None), (2, None)]);
         assert!(keeper.acknowledge(1));
-        keeper.commit(at(10)).unwrap();
+        keeper.settle(|| at(10)).unwrap();
         assert_eq!(file.read().unwrap(), Some(at(10)));
-        assert_eq!(keeper.current(), at(10));
+        assert_eq!(keeper.current(|| at(10)), Some(at(10)));
+    }
+
+    #[test]
+    fn without_a_file_the_state_before_a_poll_is_kept_only_once_asked_for() {
+        let mut keeper = Keeper::new(None, None);
+        keeper.before_poll(|| panic!("not tracking: no copy of the window"));
+        keeper.handed([(1, None), (2, None)]);
+        keeper.acknowledge(1);
+        assert_eq!(keeper.current(|| at(10)), None, "asked for mid-batch the first time");
+        keeper.track();
+        keeper.acknowledge(1);
+        keeper.settle(|| at(10)).unwrap();
+        assert_eq!(keeper.current(|| at(10)), Some(at(10)));
+        keeper.before_poll(|| at(10));
+        keeper.handed([(3, None), (4, None)]);
+        keeper.acknowledge(1);
+        let mut want = at(10);
+        want.position.delivered.push((3, None));
+        assert_eq!(keeper.current(|| at(20)), Some(want));
     }
 
     #[test]
     fn an_empty_poll_writes_the_file_once_then_only_changes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s");
-        let mut keeper = Keeper::new(Some(StateFile::new(path.clone())), at(0), false);
+        let mut keeper = Keeper::new(Some(StateFile::new(path.clone())), None);
         assert!(keeper.settled());
-        keeper.commit(at(0)).unwrap();
+        keeper.settle(|| at(0)).unwrap();
         assert!(path.exists(), "created at the first poll");
         std::fs::remove_file(&path).unwrap();
-        keeper.commit(at(0)).unwrap();
+        keeper.settle(|| at(0)).unwrap();
         assert!(!path.exists(), "unchanged: not written again");
-        keeper.commit(at(1)).unwrap();
+        keeper.settle(|| at(1)).unwrap();
         assert!(path.exists());
     }
 }

@@ -39,7 +39,12 @@ class OpenstackHTTPEventMonitor
         --config FILE holds the whole :http options hash (YAML or JSON, keys as strings or symbols);
         flags and their environment variables override it key by key.
 
-        --since takes now, a time that long before now (30s, 15m, 2h, 1d), a date YYYY-MM-DD (midnight UTC)
+        --state FILE (tail, record) keeps where polling stands in FILE, written atomically after each batch printed,
+      and resumes from it: a restarted tail neither repeats nor skips an event. A state file present wins over
+      --since; an absent one is created. A corrupt file, or the state of another URL, source, project or filter, is
+      an error (exit status 2): remove the file to start afresh.
+
+      --since takes now, a time that long before now (30s, 15m, 2h, 1d), a date YYYY-MM-DD (midnight UTC)
         or an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM]; no zone means UTC).
 
         --os-cloud NAME (or OS_CLOUD) reads a cloud from openstacksdk's clouds.yaml (OS_CLIENT_CONFIG_FILE, else the
@@ -145,6 +150,8 @@ class OpenstackHTTPEventMonitor
           o.on("--os-cloud NAME", "the cloud of clouds.yaml to use (env OS_CLOUD)") { |v| flags[:cloud] = v }
           o.on("--cassette FILE", "record: the VCR cassette to write") { |v| flags[:cassette] = v }
           o.on("--once", "tail: drain the backlog, then exit") { flags[:once] = true }
+          o.on("--state FILE", "tail, record: keep where polling stands in FILE (written after each batch) and " \
+                               "resume from it: no event repeated or skipped across restarts") { |v| flags[:state] = v }
           o.on("--retries N", "check, record, tail --once: give up after N failed attempts in a row (default " \
                               "#{DEFAULT_RETRIES}); a running tail retries until stopped") do |v|
             flags[:retries] = convert("--retries", :integer, v)
@@ -193,6 +200,7 @@ class OpenstackHTTPEventMonitor
         raise UsageError, "unexpected arguments: #{rest.join(" ")}" unless rest.empty?
         raise UsageError, "record needs --cassette FILE" if command == "record" && !flags[:cassette]
         raise UsageError, "--cassette is for record" if flags[:cassette] && command != "record"
+        raise UsageError, "--state is for tail and record" if flags[:state] && !%w[tail record].include?(command)
         listen_flags = %i[port bind spool push_user allow_anonymous].select { |f| flags.key?(f) }
         raise UsageError, "#{listen_flags.map { |f| "--#{f.to_s.tr("_", "-")}" }.join(", ")}: only for listen" if !listen_flags.empty? && command != "listen"
 
@@ -311,6 +319,7 @@ class OpenstackHTTPEventMonitor
         http[:all_tenants] = flags[:all_tenants] unless flags[:all_tenants].nil?
         http[:verify_ssl] = flags[:verify_ssl] unless flags[:verify_ssl].nil?
         http[:record] = flags[:cassette] if flags[:cassette]
+        http[:state] = flags[:state] if flags[:state]
         auth = {}
         values.each do |path, value|
           if path.first == :auth
