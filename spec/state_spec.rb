@@ -99,6 +99,15 @@ RSpec.describe "State file (:state, --state)" do
     expect(err).to include("event_types_regex=^compute")
   end
 
+  it "record --state: a tail with the same state goes on after what record drained" do
+    backlog("rec", 5)
+    status, _, err = cli("record", "--cassette", File.join(@dir, "c.yml"), "--state", path)
+    expect(status).to eq(0), err
+    later = backlog("after", 2, :start => "2026-01-01T00:00:01")
+    status, printed, err = cli("tail", "--once", "--state", path)
+    expect([status, printed]).to eq([0, later]), err
+  end
+
   it "--state is for tail and record" do
     status, _, err = cli("check", "--state", path)
     expect(status).to eq(2)
@@ -167,6 +176,29 @@ RSpec.describe "State file (:state, --state)" do
       drain(monitor(:state => path))
       expect { monitor(:state => path, :all_tenants => false) }
         .to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, /http\.state: #{Regexp.escape(path)} holds the state of another stream/)
+    end
+
+    it "keeps the service's own cursor (a change-feed token) and resumes from it" do
+      expected = crowded_backlog
+      feed = {:type => :json, :fields => json_fields, :records => "/records", :params => {:limit => "{limit}"},
+              :cursor => {:type => :token, :pointer => "/cursor", :param => "cursor"}}
+      http = {:url => "#{service.url}/json/feed", :poll_interval => 0.1, :page_size => 100, :source => feed, :state => path}
+      got = []
+      mon = OpenstackHTTPEventMonitor.new(:http => http)
+      mon.start
+      mon.each do |event|
+        break if got.size == 120 # the 21st of the second page: not delivered
+
+        got << event.payload["message_id"]
+      end
+      token = "feed-100".unpack1("H*")
+      expect(JSON.parse(File.read(path))).to include("service_cursor" => token)
+
+      service.clear_requests
+      again = drain(OpenstackHTTPEventMonitor.new(:http => http)).map { |e| e.payload["message_id"] }
+      expect(got + again).to eq(expected)
+      cursors = json_requests.map { |r| r["params"].find { |k, _| k == "cursor" }&.last }
+      expect(cursors.first).to eq(token)
     end
 
     it "is refused with a push receiver, which keeps its place in its spool" do
