@@ -3,6 +3,7 @@
 require "spec_helper"
 require "json"
 require "open3"
+require "pathname"
 require "rbconfig"
 require "stringio"
 require "tmpdir"
@@ -129,7 +130,8 @@ RSpec.describe "State file (:state, --state)" do
       end
       expect(got).to eq(all.first(8))
 
-      again = drain(monitor(:state => path, :page_size => 5)).map { |e| e.payload["message_id"] }
+      # a Pathname works as well as a String
+      again = drain(monitor(:state => Pathname.new(path), :page_size => 5)).map { |e| e.payload["message_id"] }
       expect(again).to eq(all.drop(8))
     end
 

@@ -195,6 +195,8 @@ class OpenstackHTTPEventMonitor
   #   place), and when first asked for from inside a block by a monitor
   #   without `:state` (the state before that poll was not kept; from then
   #   on it is)
+  # @raise [BusyError] while another thread is inside a poll of this
+  #   monitor (from the block of {#each_batch} or {#each} it never is)
   def state
     @native.state
   ensure

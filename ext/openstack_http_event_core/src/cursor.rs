@@ -479,7 +479,8 @@ mod tests {
         let mut c = Cursor::new(Some(since), std::time::Duration::from_secs(5));
         let page = vec![ev("a", "2026-01-01T00:00:01"), ev("b", "2026-01-01T00:00:08"), ev("c", "2026-01-01T00:00:09")];
         admit(&mut c, page.clone());
-        let bad = Skipped { message_id: Some("bad".into()), reason: "x".into(), at: timestamp::parse("2026-01-01T00:00:07") };
+        let bad =
+            Skipped { message_id: Some("bad".into()), reason: "x".into(), at: timestamp::parse("2026-01-01T00:00:07") };
         c.note_skipped(std::slice::from_ref(&bad), c.floor());
         let saved = c.position_state();
         // through the file's text, as a restart reads it

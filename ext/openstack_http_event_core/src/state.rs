@@ -78,10 +78,11 @@ impl Stream {
             "region": auth_key("region"),
             "interface": auth_key("interface"),
         });
-        // serde_json's maps are ordered by key: the same options give the same text
+        // fixed key order (json! above, sorted below): the same options give the same text
         let id = hex(&Sha256::digest(canonical.to_string().as_bytes()));
         let shown_url = |v: &Value| {
-            v.as_str().map(|u| url::Url::parse(u).map(|u| crate::http::redact(&u)).unwrap_or_else(|_| "(bad url)".into()))
+            v.as_str()
+                .map(|u| url::Url::parse(u).map(|u| crate::http::redact(&u)).unwrap_or_else(|_| "(bad url)".into()))
         };
         let mut parts = Vec::new();
         let source_name = match &source {
@@ -118,12 +119,15 @@ fn plain(value: &Value) -> String {
 }
 
 /// `value` without the object keys that look like they hold a secret
-/// (headers, tokens, passwords of a generic JSON source's requests).
+/// (headers, tokens, passwords of a generic JSON source's requests), its
+/// keys in order whatever order they were given in.
 fn without_secrets(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter().filter(|(k, _)| !scrub::looks_secret(k)).map(|(k, v)| (k.clone(), without_secrets(v))).collect(),
-        ),
+        Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<&String, Value> =
+                map.iter().filter(|(k, _)| !scrub::looks_secret(k)).map(|(k, v)| (k, without_secrets(v))).collect();
+            Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(without_secrets).collect()),
         other => other.clone(),
     }
