@@ -183,7 +183,7 @@ impl Monitor {
             http.record(Arc::new(crate::cassette::Recorder::create(path, Arc::clone(&shared))?));
         }
         let mut cursor = new_cursor(&config, config.since);
-        let file = config.state.clone().map(StateFile::new);
+        let file = config.state.clone().map(|path| StateFile::new(path).guarded(Arc::clone(&shared)));
         let saved = match &file {
             Some(file) => file.read()?,
             None => None,

@@ -7,22 +7,40 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::shared::Shared;
 use crate::state::Snapshot;
 
 /// The option that names the file, as errors say it.
 pub const OPTION: &str = "http.state";
 
 /// One state file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StateFile {
     path: PathBuf,
+    /// Whose secrets (passwords, tokens, derived ones) must never be
+    /// written: a service's cursor could quote one.
+    guard: Option<Arc<Shared>>,
+}
+
+impl std::fmt::Debug for StateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateFile").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 impl StateFile {
     pub fn new(path: PathBuf) -> Self {
-        StateFile { path }
+        StateFile { path, guard: None }
+    }
+
+    /// Refuses to write a state holding one of the secrets `shared`'s
+    /// scrubber knows.
+    pub fn guarded(mut self, shared: Arc<Shared>) -> Self {
+        self.guard = Some(shared);
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -50,6 +68,17 @@ impl StateFile {
 
     /// Replaces the file with `snapshot`, atomically and durably.
     pub fn write(&self, snapshot: &Snapshot) -> Result<()> {
+        // the rest is the monitor's own (digests, times, the options' description without secrets): only
+        // the service's cursor comes from the service, and short secrets would match hex digests by chance
+        let quotes_secret = |shared: &Arc<Shared>| {
+            snapshot.service_cursor.as_deref().is_some_and(|cursor| shared.scrubber.scrub(cursor) != cursor)
+        };
+        if self.guard.as_ref().is_some_and(quotes_secret) {
+            return Err(self.error(
+                "not written: the state would hold a password or token the monitor knows (in the service's own \
+                 cursor)",
+            ));
+        }
         self.replace(snapshot.to_json().as_bytes()).map_err(|e| self.error(format!("cannot write it: {e}")))
     }
 
@@ -104,6 +133,19 @@ mod tests {
         // replaced, no temporary file left beside it
         file.write(&snapshot()).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_state_quoting_a_known_secret_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = Arc::new(Shared::new());
+        shared.scrubber.add("s3cret-token");
+        let file = StateFile::new(dir.path().join("s")).guarded(shared);
+        file.write(&snapshot()).unwrap();
+        let leaky = Snapshot { service_cursor: Some("next?access_token=s3cret-token".into()), ..snapshot() };
+        let message = file.write(&leaky).unwrap_err().to_string();
+        assert!(message.contains("would hold a password or token") && !message.contains("s3cret"), "{message}");
+        assert_eq!(file.read().unwrap(), Some(snapshot()), "the last good state stays");
     }
 
     #[test]
