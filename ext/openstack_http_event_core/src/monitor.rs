@@ -352,7 +352,8 @@ impl Monitor {
             batch = self.poll() => batch.map(Some),
         };
         if let Ok(Some(events)) = &result {
-            self.keeper.handed(events.iter().filter_map(|e| self.cursor.remembered_as(&e.message_id)));
+            let cursor = &self.cursor;
+            self.keeper.handed(events.len(), || events.iter().map(|e| cursor.remembered_as(&e.message_id)).collect());
             if self.keeper.settled() {
                 // nothing to deliver: the state moves at once (past filtered events, say)
                 let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);

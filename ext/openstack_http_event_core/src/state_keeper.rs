@@ -24,8 +24,11 @@ pub struct Keeper {
     /// The last state whose events were all acknowledged, while some
     /// handed out since are not; `None` when tracking started mid-batch.
     before: Option<Snapshot>,
-    /// How each event handed out since is remembered, in order.
-    handed: Vec<Remembered>,
+    /// Events handed out since.
+    handed: usize,
+    /// How each of them is remembered, in order (`None`: forgotten at
+    /// once, the cap reached), while tracking.
+    remembered: Vec<Option<Remembered>>,
     /// How many of them were acknowledged.
     acknowledged: usize,
     /// What the file holds, when it holds what this keeper last wrote.
@@ -36,7 +39,7 @@ impl Keeper {
     /// `on_disk`: the state the file holds (it was read from there).
     pub fn new(file: Option<StateFile>, on_disk: Option<Snapshot>) -> Self {
         let tracking = file.is_some();
-        Keeper { file, tracking, before: None, handed: Vec::new(), acknowledged: 0, written: on_disk }
+        Keeper { file, tracking, before: None, handed: 0, remembered: Vec::new(), acknowledged: 0, written: on_disk }
     }
 
     /// Whether a file is kept (acknowledgements then write it at once).
@@ -58,21 +61,25 @@ impl Keeper {
         }
     }
 
-    /// Events handed out, each as the cursor remembers it.
-    pub fn handed(&mut self, events: impl IntoIterator<Item = Remembered>) {
-        self.handed.extend(events);
+    /// `n` events handed out; `remembered` says how the cursor remembers
+    /// each (asked only while tracking).
+    pub fn handed(&mut self, n: usize, remembered: impl FnOnce() -> Vec<Option<Remembered>>) {
+        if self.tracking && self.before.is_some() {
+            self.remembered.extend(remembered());
+        }
+        self.handed += n;
     }
 
     /// Whether every event handed out was acknowledged: then the state is
     /// where the cursor stands.
     pub fn settled(&self) -> bool {
-        self.acknowledged >= self.handed.len()
+        self.acknowledged >= self.handed
     }
 
     /// `n` more events acknowledged; `true` when that settles them all
     /// (then [`Keeper::settle`]).
     pub fn acknowledge(&mut self, n: usize) -> bool {
-        self.acknowledged = self.acknowledged.saturating_add(n).min(self.handed.len());
+        self.acknowledged = self.acknowledged.saturating_add(n).min(self.handed);
         n > 0 && self.settled()
     }
 
@@ -80,7 +87,8 @@ impl Keeper {
     /// the cursor stands (`now`), and the file is written when that differs
     /// from what it holds (or it was never written).
     pub fn settle(&mut self, now: impl FnOnce() -> Snapshot) -> Result<()> {
-        self.handed.clear();
+        self.handed = 0;
+        self.remembered.clear();
         self.acknowledged = 0;
         self.before = None;
         self.write(now)
@@ -100,7 +108,8 @@ impl Keeper {
             return Some(now());
         }
         let mut state = self.before.clone()?;
-        state.position.delivered.extend_from_slice(&self.handed[..self.acknowledged]);
+        let acknowledged = &self.remembered[..self.acknowledged.min(self.remembered.len())];
+        state.position.delivered.extend(acknowledged.iter().flatten());
         Some(state)
     }
 
@@ -139,7 +148,7 @@ mod tests {
         let file = StateFile::new(dir.path().join("s"));
         let mut keeper = Keeper::new(Some(file.clone()), None);
         keeper.before_poll(|| at(0));
-        keeper.handed([(1, None), (2, None), (3, None)]);
+        keeper.handed(3, || vec![Some((1, None)), Some((2, None)), Some((3, None))]);
         assert!(!keeper.acknowledge(2));
         assert_eq!(file.read().unwrap(), None, "nothing written mid-batch");
         keeper.flush(|| at(10)).unwrap();
@@ -157,7 +166,7 @@ mod tests {
     fn without_a_file_the_state_before_a_poll_is_kept_only_once_asked_for() {
         let mut keeper = Keeper::new(None, None);
         keeper.before_poll(|| panic!("not tracking: no copy of the window"));
-        keeper.handed([(1, None), (2, None)]);
+        keeper.handed(2, || panic!("not tracking: not asked"));
         keeper.acknowledge(1);
         assert_eq!(keeper.current(|| at(10)), None, "asked for mid-batch the first time");
         keeper.track();
@@ -165,8 +174,9 @@ mod tests {
         keeper.settle(|| at(10)).unwrap();
         assert_eq!(keeper.current(|| at(10)), Some(at(10)));
         keeper.before_poll(|| at(10));
-        keeper.handed([(3, None), (4, None)]);
-        keeper.acknowledge(1);
+        // the 2nd was forgotten at once (the cap): the 3rd is not taken for it
+        keeper.handed(3, || vec![Some((3, None)), None, Some((5, None))]);
+        keeper.acknowledge(2);
         let mut want = at(10);
         want.position.delivered.push((3, None));
         assert_eq!(keeper.current(|| at(20)), Some(want));
