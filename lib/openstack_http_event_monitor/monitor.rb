@@ -126,11 +126,14 @@ class OpenstackHTTPEventMonitor
   # ride out are logged and retried with back-off; others are raised.
   #
   # Delivery is acknowledged by the block: a batch counts as delivered when
-  # the block returns (or only its first events: {#deliver_only}). If the block raises, breaks or is interrupted
-  # (Timeout, Thread#raise), or an interrupt comes between the fetch and the
-  # yield, the batch is yielded again, first, by the next {each_batch} or
-  # {each} on this monitor: exactly once for blocks that return, at least
-  # once for a block that did not.
+  # the block returns (or only its first events: {#deliver_only}). If the
+  # block raises, breaks or is interrupted (Timeout, Thread#raise), or an
+  # interrupt comes between the fetch and the yield, the batch is yielded
+  # again, first, by the next {each_batch} or {each} on this monitor:
+  # exactly once for blocks that return, at least once for a block that did
+  # not. With `:state`, the state file is written after each batch whose
+  # block returned, and when each_batch ends (with the events of a batch
+  # partly delivered through {#deliver_only} or {#each}).
   #
   # @yieldparam events [Array<OpenstackEvent>]
   # @return [void]
