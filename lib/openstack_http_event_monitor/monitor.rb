@@ -56,6 +56,19 @@ class OpenstackHTTPEventMonitor
 
   # Validates the options; makes no request.
   #
+  # `:http => {:state => "path/to/file"}` keeps where polling stands in that
+  # file and resumes from it: the cursor, the service's own cursor (generic
+  # JSON source) and the `message_id`s of the back-read window, written
+  # atomically (mode 0600) after each batch whose block returned, so that a
+  # restarted monitor neither repeats nor skips. A state file present takes
+  # precedence over `:since` and the `:ems` timestamp; an absent one is
+  # created at the first poll. A file that is not a whole state of this
+  # version, or the state of another stream (another URL, source,
+  # all_tenants, event_types_regex or Keystone project), is a
+  # ConfigurationError naming `http.state` and the file, never a silent
+  # start from scratch. For polled sources only: a push receiver keeps its
+  # place in its spool, and `:state` with it is a ConfigurationError.
+  #
   # @param options [Hash] `:http` (see README), optionally `:ems` (its newest
   #   `ems_events` timestamp starts the cursor) and `:logger`
   # @raise [ConfigurationError] (an ArgumentError) naming the bad option
@@ -113,11 +126,14 @@ class OpenstackHTTPEventMonitor
   # ride out are logged and retried with back-off; others are raised.
   #
   # Delivery is acknowledged by the block: a batch counts as delivered when
-  # the block returns. If the block raises, breaks or is interrupted
-  # (Timeout, Thread#raise), or an interrupt comes between the fetch and the
-  # yield, the batch is yielded again, first, by the next {each_batch} or
-  # {each} on this monitor: exactly once for blocks that return, at least
-  # once for a block that did not.
+  # the block returns (or only its first events: {#deliver_only}). If the
+  # block raises, breaks or is interrupted (Timeout, Thread#raise), or an
+  # interrupt comes between the fetch and the yield, the batch is yielded
+  # again, first, by the next {each_batch} or {each} on this monitor:
+  # exactly once for blocks that return, at least once for a block that did
+  # not. With `:state`, the state file is written after each batch whose
+  # block returned, and when each_batch ends (with the events of a batch
+  # partly delivered through {#deliver_only} or {#each}).
   #
   # @yieldparam events [Array<OpenstackEvent>]
   # @return [void]
@@ -127,11 +143,13 @@ class OpenstackHTTPEventMonitor
       while fill
         batch = @pending.dup
         @in_block = batch.size
+        @only = nil
         yield batch
         # nothing between the block's return and this line checks for
         # interrupts: a block that returned is never yielded to again
-        @pending.clear
-        @native.delivered(batch.size)
+        done = @only && @only < batch.size ? @only : batch.size
+        @pending.shift(done)
+        @native.delivered(done)
         batch = nil # the next page is built while this one could be collected
       end
     end
@@ -152,6 +170,41 @@ class OpenstackHTTPEventMonitor
         end
       end
     end
+  end
+
+  # Called from an {#each_batch} block that handled only the first `count`
+  # events of its batch (it stops early, say): when the block returns, only
+  # those count as delivered. The others stay undelivered: they come first
+  # at the next {#each_batch} or {#each}, and a state file (`:state`) does
+  # not move past them.
+  #
+  # @param count [Integer] 0 up to the batch's size
+  # @return [void]
+  def deliver_only(count)
+    raise ArgumentError, "count must be an Integer of 0 or more, got #{count.inspect}" unless count.is_a?(Integer) && count >= 0
+
+    @only = count
+    nil
+  end
+
+  # Where polling stands, counting only the events whose block returned:
+  # the text a state file (`:state`) holds, a JSON object (format version,
+  # the stream it belongs to, newest timestamp seen, floor, the service's
+  # own cursor, the digest seed and the digests of the `message_id`s
+  # delivered inside the back-read window). No password or token is in it.
+  # To resume from a state kept elsewhere, write it to a file and give
+  # that file as `:state`.
+  #
+  # @return [String, nil] nil for a push receiver (its spool keeps its
+  #   place), and when first asked for from inside a block by a monitor
+  #   without `:state` (the state before that poll was not kept; from then
+  #   on it is)
+  # @raise [BusyError] while another thread is inside a poll of this
+  #   monitor (from the block of {#each_batch} or {#each} it never is)
+  def state
+    @native.state
+  ensure
+    flush_logs
   end
 
   # @return [Integer] events fetched and converted but not delivered yet
@@ -222,7 +275,21 @@ class OpenstackHTTPEventMonitor
     raise
   ensure
     @in_block = 0
+    save_state($!) # rubocop:disable Style/SpecialGlobalVars
     flush_logs
+  end
+
+  # Writes the state file (`:state`) with the events delivered so far, a
+  # part of a batch included. Its failure is raised, unless another
+  # exception is on its way out (then it is logged).
+  def save_state(in_flight)
+    return if in_flight.is_a?(BusyError)
+
+    @native.flush_state
+  rescue Error => e
+    raise if in_flight.nil?
+
+    Logging.log(@logger, :error, "state not saved: #{e.class}: #{e.message}")
   end
 
   def flush_logs

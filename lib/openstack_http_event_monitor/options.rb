@@ -88,6 +88,8 @@ class OpenstackHTTPEventMonitor
           "extended"   => (value.options & Regexp::EXTENDED) != 0
         }
       when Time, DateTime then time(value)
+      # a Pathname (`:state`, `:ca_file`, …) as its path
+      when ->(v) { v.respond_to?(:to_path) } then value.to_path
       else value
       end
     end

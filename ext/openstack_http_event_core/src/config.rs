@@ -61,6 +61,11 @@ pub struct Config {
     pub limits: Limits,
     /// Write every HTTP exchange to this VCR cassette (`http.record`).
     pub record: Option<PathBuf>,
+    /// Keep where polling stands in this file and resume from it
+    /// (`http.state`, see [`crate::state`]).
+    pub state: Option<PathBuf>,
+    /// The stream these options read, as a state file names it.
+    pub stream: crate::state::Stream,
 }
 
 /// Whether to ask for every project's events (`all_tenants=True`).
@@ -297,6 +302,7 @@ const KEYS: &[&str] = &[
     "max_page_size",
     "max_service_wait",
     "record",
+    "state",
 ];
 
 /// Keys of `http.auth` beyond Keystone's (which come first in listings).
@@ -412,6 +418,26 @@ impl Config {
         };
         let proxy = o.url_with("proxy", true)?;
         let record = o.string("record")?.map(PathBuf::from);
+        let state = o.string("state")?.map(PathBuf::from);
+        if let Some(path) = &state {
+            if push.is_some() {
+                return Err(Error::config(
+                    "http.state",
+                    "is for the sources that are polled: a push receiver keeps the events it has not delivered in \
+                     its spool (http.source spool_dir); leave http.state out",
+                ));
+            }
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => std::path::Path::new("."),
+            };
+            if path.as_os_str().is_empty() || path.is_dir() || !dir.is_dir() {
+                return Err(Error::config(
+                    "http.state",
+                    format!("{}: must be a file in an existing directory", path.display()),
+                ));
+            }
+        }
         let max_page_size = o.count("max_page_size", MAX_PAGE_SIZE as u64, 1, LARGEST_PAGE_SIZE)? as u32;
         if max_page_size < page_size {
             return Err(Error::config(
@@ -436,6 +462,8 @@ impl Config {
             tls: Tls { verify: o.bool("verify_ssl", true)?, ca_file, ca_pem, client_identity },
             proxy,
             record,
+            state,
+            stream: crate::state::Stream::of(value),
             limits: Limits {
                 max_response_bytes: o.count("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, 1024, 1 << 40)?,
                 max_header_bytes: o.count("max_header_bytes", DEFAULT_MAX_HEADER_BYTES, 1024, 16 << 20)?,
@@ -741,6 +769,17 @@ mod tests {
         let c = Config::from_value(&json!({"auth": {"type": "keystone", "url": "http://ks:5000", "api_version": "v2", "username": "u", "password": "p"}, "all_tenants": true})).unwrap();
         assert_eq!(c.all_tenants, AllTenants::Always);
         assert!(err(json!({"auth": {"type": "keystone", "url": "http://k", "api_version": "v4", "username": "u", "password": "p"}})).contains("http.auth.api_version"));
+    }
+
+    #[test]
+    fn a_state_file_is_for_polling_in_an_existing_directory() {
+        let push = err(json!({"source": {"type": "push", "allow_anonymous": true}, "state": "/tmp/s.json"}));
+        assert!(push.contains("invalid option http.state: is for the sources that are polled"), "{push}");
+        let nowhere = err(json!({"url": "http://x", "state": "/no/such/dir/s.json"}));
+        assert!(nowhere.contains("http.state: /no/such/dir/s.json: must be a file"), "{nowhere}");
+        assert!(err(json!({"url": "http://x", "state": "/tmp"})).contains("http.state"));
+        let ok = Config::from_value(&json!({"url": "http://x", "state": "s.json"})).unwrap();
+        assert_eq!(ok.state, Some(PathBuf::from("s.json")));
     }
 
     #[test]

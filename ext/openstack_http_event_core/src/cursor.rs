@@ -17,15 +17,15 @@
 //! a re-read, and is delivered unless remembered (de-duplication still
 //! covers the window) or stamped before the configured start.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::BuildHasher;
+use std::hash::{Hash, Hasher};
 
 use chrono::{Duration, NaiveDateTime};
 
 use crate::config;
 use crate::event::{Event, Skipped};
 use crate::prehashed::PrehashedState;
+use crate::state::{Position, Remembered};
 
 /// A `message_id` reduced to 128 bits with two secret keys: remembering one
 /// costs the same whatever its length, and a service cannot pick two ids
@@ -33,16 +33,27 @@ use crate::prehashed::PrehashedState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key(u128);
 
+/// Two SipHash-2-4 functions with random keys (the seed): unlike std's
+/// `RandomState`, a seed can be written to a state file, so that a resumed
+/// cursor recognises the digests it remembered.
 #[derive(Debug)]
-struct Digest(RandomState, RandomState);
+struct Digest([u64; 4]);
 
 impl Digest {
     fn new() -> Self {
-        Digest(RandomState::new(), RandomState::new())
+        Digest(rand::random())
+    }
+
+    #[allow(deprecated)] // std's SipHasher: the one keyed SipHash in reach
+    fn hash(k0: u64, k1: u64, id: &str) -> u64 {
+        let mut hasher = std::hash::SipHasher::new_with_keys(k0, k1);
+        id.hash(&mut hasher);
+        hasher.finish()
     }
 
     fn key(&self, id: &str) -> Key {
-        Key((u128::from(self.0.hash_one(id)) << 64) | u128::from(self.1.hash_one(id)))
+        let [a, b, c, d] = self.0;
+        Key((u128::from(Self::hash(a, b, id)) << 64) | u128::from(Self::hash(c, d, id)))
     }
 }
 
@@ -80,6 +91,19 @@ impl Memory {
             first |= !std::mem::replace(&mut self.reached, true);
         }
         first
+    }
+
+    /// The keys remembered and until when, oldest first.
+    fn entries(&self) -> Vec<Remembered> {
+        self.by_time.iter().map(|&(at, key)| (key.0, (at != NaiveDateTime::MIN).then_some(at))).collect()
+    }
+
+    /// Takes in keys read back from a state (past the cap, the oldest are
+    /// forgotten, as they would have been).
+    fn restore(&mut self, entries: &[Remembered]) {
+        for &(key, at) in entries {
+            self.insert(Key(key), at.unwrap_or(NaiveDateTime::MIN));
+        }
     }
 
     fn forget_before(&mut self, floor: NaiveDateTime) {
@@ -160,6 +184,37 @@ impl Cursor {
         self.delivered.cap = ids.max(1);
         self.skipped.cap = skipped.max(1);
         self
+    }
+
+    /// A cursor standing where `position` (read back from a state file)
+    /// says: same start, newest timestamp, digest seed and remembered
+    /// `message_id`s. Caps and `keeping_late` are this cursor's.
+    pub fn restored(mut self, position: &Position) -> Self {
+        self.since = position.since;
+        self.newest = position.newest;
+        self.digest = Digest(position.seed);
+        self.delivered.restore(&position.delivered);
+        self.skipped.restore(&position.skipped);
+        self.forget_before_floor();
+        self
+    }
+
+    /// Where the cursor stands, for a state file.
+    pub fn position_state(&self) -> Position {
+        Position {
+            since: self.since,
+            newest: self.newest,
+            seed: self.digest.0,
+            delivered: self.delivered.entries(),
+            skipped: self.skipped.entries(),
+        }
+    }
+
+    /// How the delivered `id` is remembered (its digest and until when),
+    /// `None` when it is not.
+    pub fn remembered_as(&self, id: &str) -> Option<Remembered> {
+        let key = self.digest.key(id);
+        self.delivered.at.get(&key).map(|&at| (key.0, (at != NaiveDateTime::MIN).then_some(at)))
     }
 
     /// Lower bound of the next query, `None` for no bound.
@@ -416,6 +471,39 @@ mod tests {
         // the newest are kept: the last page is still known
         assert_eq!(admit(&mut c, page(150, 50)).1, 50);
         assert!(c.knows("m199") && !c.knows("m0"));
+    }
+
+    #[test]
+    fn a_restored_cursor_stands_where_the_saved_one_stood() {
+        let since = timestamp::parse("2026-01-01T00:00:00").unwrap();
+        let mut c = Cursor::new(Some(since), std::time::Duration::from_secs(5));
+        let page = vec![ev("a", "2026-01-01T00:00:01"), ev("b", "2026-01-01T00:00:08"), ev("c", "2026-01-01T00:00:09")];
+        admit(&mut c, page.clone());
+        let bad =
+            Skipped { message_id: Some("bad".into()), reason: "x".into(), at: timestamp::parse("2026-01-01T00:00:07") };
+        c.note_skipped(std::slice::from_ref(&bad), c.floor());
+        let saved = c.position_state();
+        // through the file's text, as a restart reads it
+        let snapshot = crate::state::Snapshot {
+            stream: crate::state::Stream::of(&serde_json::json!({"url": "http://x"})),
+            position: saved.clone(),
+            floor: c.floor(),
+            service_cursor: None,
+        };
+        let read = crate::state::Snapshot::parse(&snapshot.to_json()).unwrap();
+        let mut r = Cursor::new(None, std::time::Duration::from_secs(5)).restored(&read.position);
+        assert_eq!((r.floor(), r.position(), r.remembered()), (c.floor(), c.position(), c.remembered()));
+        assert_eq!(r.position_state(), saved);
+        // the window re-read: nothing delivered twice, the new one once
+        let mut again = page;
+        again.push(ev("d", "2026-01-01T00:00:06"));
+        assert_eq!(admit(&mut r, again), (vec![ev("d", "2026-01-01T00:00:06")], 3));
+        assert!(r.note_skipped(&[bad], r.floor()).is_empty(), "the malformed row is reported once");
+        assert_eq!(r.remembered_as("c").map(|(_, at)| at), Some(timestamp::parse("2026-01-01T00:00:09")));
+        // a fresh cursor's keys differ: the seed is what makes them match
+        let fresh = Cursor::new(None, std::time::Duration::from_secs(5));
+        assert_ne!(fresh.digest.key("c"), r.digest.key("c"));
+        assert_eq!(c.digest.key("c"), r.digest.key("c"));
     }
 
     #[test]

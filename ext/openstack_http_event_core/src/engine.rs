@@ -88,18 +88,42 @@ impl Engine {
         }
     }
 
-    /// Whether delivered events must be acknowledged to the engine (the
-    /// push receiver's spool); polling keeps no such state.
+    /// Whether an acknowledgement writes to disk (the push receiver's
+    /// spool, a poller's state file), so is best made at once and without
+    /// holding up other threads; a poller without a state file only
+    /// counts, and may be told later (before its next poll).
     pub fn acknowledges(&self) -> bool {
-        matches!(self, Engine::Push(_))
+        match self {
+            Engine::Poll(m) => m.keeps_state_file(),
+            Engine::Push(_) => true,
+        }
     }
 
     /// The first `n` events handed out were delivered (their block
-    /// returned): the push spool lets go of them.
+    /// returned): the push spool lets go of them; the poller's state moves
+    /// past them.
     pub fn acknowledge(&mut self, n: usize) -> Result<()> {
         match self {
-            Engine::Poll(_) => Ok(()),
+            Engine::Poll(m) => m.acknowledge(n),
             Engine::Push(m) => m.delivered(n),
+        }
+    }
+
+    /// The poller's state of what was acknowledged, as a state file holds
+    /// it; `None` for a receiver (its spool keeps its place), or see
+    /// [`Monitor::state`].
+    pub fn state(&mut self) -> Option<crate::state::Snapshot> {
+        match self {
+            Engine::Poll(m) => m.state(),
+            Engine::Push(_) => None,
+        }
+    }
+
+    /// Writes the poller's state file with what was acknowledged so far.
+    pub fn flush_state(&mut self) -> Result<()> {
+        match self {
+            Engine::Poll(m) => m.flush_state(),
+            Engine::Push(_) => Ok(()),
         }
     }
 }

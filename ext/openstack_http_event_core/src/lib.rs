@@ -37,6 +37,9 @@ pub mod service_wait;
 pub mod shared;
 pub mod source;
 pub mod spool;
+pub mod state;
+pub mod state_file;
+pub mod state_keeper;
 #[cfg(test)]
 mod testing;
 pub mod timestamp;

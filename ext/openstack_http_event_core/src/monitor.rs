@@ -24,6 +24,9 @@ use crate::politeness::{Heard, Politeness};
 use crate::service_wait::Asked;
 pub use crate::shared::{Level, Shared, Stats};
 use crate::source::{Kind, Query, Response, Source};
+use crate::state::Snapshot;
+use crate::state_file::{self, StateFile};
+use crate::state_keeper::Keeper;
 use crate::{backoff, clock, rate_limit, timestamp};
 /// The longest piece of service text (an id, a reason) put in a log line.
 const SHOWN_CHARS: usize = 200;
@@ -154,6 +157,11 @@ pub struct Monitor {
     warned_own_project: bool,
     /// `ETag`, rate limit, poll interval header, capped service waits.
     politeness: Politeness,
+    /// The state of what was acknowledged (and its file, `http.state`).
+    keeper: Keeper,
+    /// Whether the cursor was read back from the state file: then it, not
+    /// `start_from`, says where polling starts.
+    resumed: bool,
 }
 
 impl Drop for Monitor {
@@ -174,7 +182,27 @@ impl Monitor {
         if let Some(path) = &config.record {
             http.record(Arc::new(crate::cassette::Recorder::create(path, Arc::clone(&shared))?));
         }
-        let cursor = new_cursor(&config, config.since);
+        let mut cursor = new_cursor(&config, config.since);
+        let file = config.state.clone().map(|path| StateFile::new(path).guarded(Arc::clone(&shared)));
+        let saved = match &file {
+            Some(file) => file.read()?,
+            None => None,
+        };
+        if let (Some(saved), Some(file)) = (&saved, &file) {
+            if saved.stream.id != config.stream.id {
+                return Err(Error::config(
+                    state_file::OPTION,
+                    format!(
+                        "{} holds the state of another stream ({}), not of this one ({}): give another file, or \
+                         remove it to start afresh",
+                        file.path().display(),
+                        saved.stream.described,
+                        config.stream.described
+                    ),
+                ));
+            }
+            cursor = cursor.restored(&saved.position);
+        }
         let source = match &config.json {
             Some(json) => Arc::clone(json) as Arc<dyn Source>,
             None => config.source.unwrap_or(Kind::Panko).source(),
@@ -184,10 +212,24 @@ impl Monitor {
         } else {
             Paging::without_marker(config.page_size, config.limits.max_page_size)
         };
-        let paging = match source.resumes() {
+        let mut paging = match source.resumes() {
             Some(kind) => paging.resuming(kind),
             None => paging,
         };
+        let resumed = saved.is_some();
+        if let Some(saved) = &saved {
+            paging.resume_from(saved.service_cursor.clone());
+            shared.log(
+                Level::Info,
+                format!(
+                    "resuming from {}: newest event seen {}, {} message_id(s) remembered",
+                    file.as_ref().map_or_else(String::new, |f| f.path().display().to_string()),
+                    saved.position.newest.map_or_else(|| "none".to_owned(), timestamp::format),
+                    cursor.remembered()
+                ),
+            );
+        }
+        let keeper = Keeper::new(file, saved);
         for secret in config.auth.secrets() {
             shared.scrubber.add(secret.expose());
         }
@@ -219,7 +261,41 @@ impl Monitor {
             shared,
             warned_own_project: false,
             politeness,
+            keeper,
+            resumed,
         })
+    }
+
+    /// The state of what was acknowledged (see [`Keeper`]); `None` when
+    /// first asked for while a poll's events are being delivered, without
+    /// a state file (the state before that poll was not kept).
+    pub fn state(&mut self) -> Option<Snapshot> {
+        self.keeper.track();
+        self.keeper.current(|| snapshot_of(&self.config, &self.cursor, &self.paging))
+    }
+
+    /// Whether acknowledgements write a state file (so they are best
+    /// made without holding up other threads).
+    pub fn keeps_state_file(&self) -> bool {
+        self.keeper.keeps_file()
+    }
+
+    /// The first `n` events handed out and not yet acknowledged were
+    /// delivered: once a whole poll's are, the state moves past them (and
+    /// the state file is written).
+    pub fn acknowledge(&mut self, n: usize) -> Result<()> {
+        if self.keeper.acknowledge(n) {
+            let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+            self.keeper.settle(|| snapshot_of(config, cursor, paging)).map_err(|e| self.shared.scrub_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the state file with what was acknowledged so far, a part of
+    /// a poll's events included.
+    pub fn flush_state(&mut self) -> Result<()> {
+        let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+        self.keeper.flush(|| snapshot_of(config, cursor, paging)).map_err(|e| self.shared.scrub_error(e))
     }
 
     pub fn config(&self) -> &Config {
@@ -239,7 +315,7 @@ impl Monitor {
     /// Sets where the first poll starts (ManageIQ's newest stored event),
     /// unless a start was configured or polling has begun.
     pub fn start_from(&mut self, since: NaiveDateTime) {
-        if self.config.since.is_some() || self.cursor.position().is_some() {
+        if self.resumed || self.config.since.is_some() || self.cursor.position().is_some() {
             return;
         }
         self.cursor = new_cursor(&self.config, Some(since));
@@ -266,11 +342,24 @@ impl Monitor {
             std::mem::forget(self.prefetch.take());
             self.pid = std::process::id();
         }
+        {
+            let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+            self.keeper.before_poll(|| snapshot_of(config, cursor, paging));
+        }
         let result = tokio::select! {
             biased;
             _ = shared.stopped() => Ok(None),
             batch = self.poll() => batch.map(Some),
         };
+        if let Ok(Some(events)) = &result {
+            let cursor = &self.cursor;
+            self.keeper.handed(events.len(), || events.iter().map(|e| cursor.remembered_as(&e.message_id)).collect());
+            if self.keeper.settled() {
+                // nothing to deliver: the state moves at once (past filtered events, say)
+                let (config, cursor, paging) = (&self.config, &self.cursor, &self.paging);
+                self.keeper.settle(|| snapshot_of(config, cursor, paging))?;
+            }
+        }
         result.map_err(|e| shared.scrub_error(e))
     }
 
@@ -738,6 +827,16 @@ impl Monitor {
     }
 }
 
+/// Where polling stands, as a state file holds it.
+fn snapshot_of(config: &Config, cursor: &Cursor, paging: &Paging) -> Snapshot {
+    Snapshot {
+        stream: config.stream.clone(),
+        position: cursor.position_state(),
+        floor: cursor.floor(),
+        service_cursor: paging.kept().map(str::to_owned),
+    }
+}
+
 fn new_cursor(config: &Config, since: Option<NaiveDateTime>) -> Cursor {
     let cursor = Cursor::new(since, config.backread)
         .with_caps(config.limits.max_remembered_ids, config.limits.max_remembered_skipped);
@@ -854,6 +953,46 @@ mod tests {
         m.not_before = None;
         assert_eq!(block_on(m.next_batch()).unwrap().unwrap().len(), 0);
         assert_eq!(shared.stats().events, 2);
+    }
+
+    fn monitor_with_state(url: &str, state: &std::path::Path) -> Result<Monitor> {
+        let mut config = Config::from_value(&serde_json::json!({"url": url, "state": state})).unwrap();
+        config.poll_interval = std::time::Duration::ZERO;
+        Monitor::new(config)
+    }
+
+    fn ids(events: &[Event]) -> Vec<&str> {
+        events.iter().map(|e| e.message_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_restart_reads_again_what_was_not_acknowledged_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        let page = format!(
+            "[{},{},{}]",
+            row("a", "2026-01-01T00:00:00"),
+            row("b", "2026-01-01T00:00:01"),
+            row("c", "2026-01-01T00:00:02")
+        );
+        let url = serve("", vec![page.clone(), page.clone(), page]);
+        let mut m = monitor_with_state(&url, &state).unwrap();
+        assert_eq!(ids(&block_on(m.next_batch()).unwrap().unwrap()), vec!["a", "b", "c"]);
+        m.acknowledge(1).unwrap();
+        assert!(!state.exists(), "mid-batch: nothing written yet");
+        m.flush_state().unwrap();
+        drop(m); // the process dies with b and c in the block
+        let mut m = monitor_with_state(&url, &state).unwrap();
+        assert_eq!(ids(&block_on(m.next_batch()).unwrap().unwrap()), vec!["b", "c"]);
+        m.acknowledge(2).unwrap();
+        drop(m);
+        let mut m = monitor_with_state(&url, &state).unwrap();
+        assert!(block_on(m.next_batch()).unwrap().unwrap().is_empty(), "all three acknowledged");
+        // a state of another stream is refused, naming the option and the file
+        let other = serve("", vec![]);
+        let error = monitor_with_state(&format!("{other}/elsewhere"), &state).err().unwrap().to_string();
+        assert!(error.starts_with("invalid option http.state: "), "{error}");
+        assert!(error.contains(&state.display().to_string()) && error.contains("another stream"), "{error}");
     }
 
     #[test]

@@ -185,6 +185,19 @@ impl Paging {
         self
     }
 
+    /// The service's cursor kept between polls (a source that resumes).
+    pub fn kept(&self) -> Option<&str> {
+        self.kept.as_deref()
+    }
+
+    /// Resumes from a service cursor kept earlier (a state file); ignored
+    /// by a source that does not resume.
+    pub fn resume_from(&mut self, kept: Option<String>) {
+        if self.resumes.is_some() {
+            self.kept = kept;
+        }
+    }
+
     /// Whether the marker is a cursor kept between polls.
     pub fn resumes(&self) -> bool {
         self.resumes.is_some()

@@ -181,14 +181,41 @@ impl Native {
         Ok(())
     }
 
-    /// Hands the engine the deliveries it has not been told of.
+    /// Hands the engine the deliveries it has not been told of: without
+    /// the GVL when that writes to disk (the push spool, a state file).
     fn acknowledge(&self, ruby: &Ruby, inner: &mut Inner) -> Result<(), Error> {
         let n = self.unacknowledged.swap(0, Ordering::SeqCst);
-        if n == 0 || !inner.monitor.acknowledges() {
+        if n == 0 {
             return Ok(());
         }
         let n = usize::try_from(n).unwrap_or(usize::MAX);
-        match Self::run(ruby, async { inner.monitor.acknowledge(n) })? {
+        let result = if inner.monitor.acknowledges() {
+            Self::run(ruby, async { inner.monitor.acknowledge(n) })?
+        } else {
+            inner.monitor.acknowledge(n)
+        };
+        result.map_err(|e| errors::from_core(ruby, e))
+    }
+
+    /// `state`: the poller's state of what was delivered, as the JSON text
+    /// a state file holds; nil for a push receiver.
+    fn state(ruby: &Ruby, rb_self: &Self) -> Result<Option<String>, Error> {
+        let mut taken = rb_self.take(ruby)?;
+        rb_self.acknowledge(ruby, taken.get())?;
+        Ok(taken.get().monitor.state().map(|s| s.to_json()))
+    }
+
+    /// `flush_state`: writes the state file with what was delivered so
+    /// far, a part of a batch included (each_batch and each call it when
+    /// they end). Does nothing while another thread polls: that thread
+    /// writes it when its own call ends.
+    fn flush_state(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        let inner = rb_self.lock_slot().inner.take();
+        let Some(inner) = inner else { return Ok(()) };
+        let mut taken = Taken { native: rb_self, inner: Some(inner) };
+        rb_self.acknowledge(ruby, taken.get())?;
+        let inner = taken.get();
+        match Self::run(ruby, async { inner.monitor.flush_state() })? {
             Ok(()) => Ok(()),
             Err(e) => Err(errors::from_core(ruby, e)),
         }
@@ -326,6 +353,8 @@ pub fn init(ruby: &Ruby, outer: RClass) -> Result<(), Error> {
     class.define_method("caught_up?", method!(Native::is_caught_up, 0))?;
     class.define_method("stats", method!(Native::stats, 0))?;
     class.define_method("drain_logs", method!(Native::drain_logs, 0))?;
+    class.define_method("state", method!(Native::state, 0))?;
+    class.define_method("flush_state", method!(Native::flush_state, 0))?;
     #[cfg(feature = "debug-entry-points")]
     class.define_method("__debug_panic", method!(Native::debug_panic, 0))?;
     Ok(())
