@@ -40,6 +40,7 @@ pub mod spool;
 #[cfg(test)]
 mod testing;
 pub mod timestamp;
+pub mod tls;
 
 /// Keystone moved under [`auth`]; the old path still works.
 pub use auth::keystone;
