@@ -56,9 +56,27 @@ pub enum Rejection {
     )]
     CaNotInCaFile,
 
-    /// A certificate of the CA file whose validity cannot be read.
-    #[error("the server's certificate (held in the CA file) has an unreadable validity: {0}")]
-    Validity(#[from] crate::tls::validity::ValidityError),
+    /// The CA file's certificate the server presents cannot be read.
+    #[error("the server's certificate (held in the CA file) cannot be read: {0}")]
+    Unreadable(#[from] ParseError),
+
+    /// The CA file's certificate the server presents is not for servers.
+    #[error(
+        "the server's certificate (held in the CA file) does not allow TLS server authentication: its \
+         extendedKeyUsage lacks serverAuth"
+    )]
+    NotForServers,
+}
+
+/// A certificate's field that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("bad DER in its {0}")]
+    Der(&'static str),
+    #[error("bad time {0:?}")]
+    Time(String),
+    #[error("a time before 1970")]
+    BeforeEpoch,
 }
 
 impl Rejection {

@@ -7,8 +7,11 @@
 
 mod accept_any;
 mod client_config;
+mod der;
 mod error;
+mod fields;
 mod identity;
+mod key_usage;
 mod roots;
 mod trusted;
 mod validity;
@@ -16,8 +19,10 @@ mod verifier;
 
 pub use accept_any::AcceptAnyCertificate;
 pub use client_config::{client_config, TlsSettings};
-pub use error::{Rejection, TlsError};
+pub use error::{ParseError, Rejection, TlsError};
+pub use fields::CertificateFields;
 pub use identity::ClientIdentity;
+pub use key_usage::ExtendedKeyUsage;
 pub use roots::roots;
 pub use trusted::TrustedCertificates;
 pub use validity::Validity;

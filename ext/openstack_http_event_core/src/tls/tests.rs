@@ -12,7 +12,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use url::Url;
 
 use super::validity::When;
-use super::{roots, CaFileVerifier, TrustedCertificates, Validity};
+use super::{roots, CaFileVerifier, ExtendedKeyUsage, TrustedCertificates, Validity};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Http, Reply};
@@ -158,6 +158,23 @@ fn a_self_signed_certificate_of_the_ca_file_must_name_the_server() {
     let port = serve("other-name", None);
     let message = ssl_message(get("127.0.0.1", port, serde_json::json!({"ca_file": fixture("other-name.pem")})));
     assert!(message.contains("not valid for name") && message.contains("other.example"), "{message}");
+}
+
+#[test]
+fn a_self_signed_certificate_of_the_ca_file_must_allow_server_authentication() {
+    let port = serve("client-only", None);
+    let message = ssl_message(get("127.0.0.1", port, serde_json::json!({"ca_file": fixture("client-only.pem")})));
+    assert!(message.contains("lacks serverAuth"), "{message}");
+}
+
+#[test]
+fn the_extended_key_usage_is_read_from_the_certificate() {
+    let allows = |name| ExtendedKeyUsage::of(der(name).as_ref()).unwrap().allows_server_auth();
+    // none at all, serverAuth, clientAuth only
+    assert_eq!(
+        (allows("self-signed.pem"), allows("leaf.pem"), allows("client-only.pem"), allows("client.pem")),
+        (true, true, false, false)
+    );
 }
 
 #[test]

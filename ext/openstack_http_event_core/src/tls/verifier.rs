@@ -3,8 +3,9 @@
 //! server certificate byte-identical to one of the CA file's, when webpki
 //! refuses it only because it is a CA certificate (`CaUsedAsEndEntity`) or
 //! because no anchor issued it (`UnknownIssuer`). Such a certificate must
-//! still name the server and be within its validity; the handshake
-//! signatures are always verified, so the server must hold its key.
+//! still name the server, allow server authentication (extendedKeyUsage)
+//! and be within its validity; the handshake signatures are always
+//! verified, so the server must hold its key.
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use tokio_rustls::rustls::{
 };
 
 use super::validity::When;
-use super::{Rejection, TrustedCertificates, Validity};
+use super::{ExtendedKeyUsage, Rejection, TrustedCertificates, Validity};
 
 #[derive(Debug)]
 pub struct CaFileVerifier {
@@ -46,7 +47,11 @@ impl CaFileVerifier {
         }
         let parsed = ParsedCertificate::try_from(end_entity)?;
         verify_server_name(&parsed, server_name)?;
-        let validity = Validity::of(end_entity.as_ref()).map_err(|e| rejection(Rejection::Validity(e)))?;
+        let usage = ExtendedKeyUsage::of(end_entity.as_ref()).map_err(|e| rejection(Rejection::Unreadable(e)))?;
+        if !usage.allows_server_auth() {
+            return Err(rejection(Rejection::NotForServers));
+        }
+        let validity = Validity::of(end_entity.as_ref()).map_err(|e| rejection(Rejection::Unreadable(e)))?;
         match validity.at(now) {
             When::Within => Ok(ServerCertVerified::assertion()),
             When::Before => Err(CertificateError::NotValidYetContext {
