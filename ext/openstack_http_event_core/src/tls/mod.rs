@@ -25,7 +25,7 @@ pub use identity::ClientIdentity;
 pub use key_usage::ExtendedKeyUsage;
 pub use roots::roots;
 pub use trusted::TrustedCertificates;
-pub use validity::Validity;
+pub use validity::{Validity, When};
 pub use verifier::CaFileVerifier;
 
 #[cfg(test)]

@@ -11,8 +11,7 @@ use tokio_rustls::rustls::client::danger::ServerCertVerifier;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use url::Url;
 
-use super::validity::When;
-use super::{roots, CaFileVerifier, ExtendedKeyUsage, TrustedCertificates, Validity};
+use super::{roots, CaFileVerifier, ExtendedKeyUsage, TrustedCertificates, Validity, When};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Http, Reply};

@@ -17,9 +17,10 @@ use tokio_rustls::rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, Error, OtherError, SignatureScheme,
 };
 
-use super::validity::When;
-use super::{ExtendedKeyUsage, Rejection, TrustedCertificates, Validity};
+use super::{ExtendedKeyUsage, Rejection, TrustedCertificates, Validity, When};
 
+/// webpki's verifier, and the certificates of the CA file a server may
+/// present as its own.
 #[derive(Debug)]
 pub struct CaFileVerifier {
     webpki: Arc<WebPkiServerVerifier>,
