@@ -456,6 +456,27 @@ RSpec.describe "openstack-http-events" do
       end
     end
 
+    it "--ca-file and OS_CACERT holding the server's own self-signed CA:TRUE certificate trust it, as curl --cacert does" do
+      own = @ca.self_signed("own")
+      other = @ca.self_signed("other")
+      Lookalike.open(:tls => own, :no_auth => true) do |tls|
+        tls.add_events([panko_event("over-tls", "2026-01-01T00:00:00.000000")])
+        base = {"OHEM_URL" => tls.url}
+        lib = File.expand_path("../lib", __dir__)
+        out, err, status = Open3.capture3(base, RbConfig.ruby, "-I", lib, exe, "tail", "--once", "--ca-file", own[0],
+                                          "-f", "value", "--fields", "message_id")
+        expect([status.exitstatus, out]).to eq([0, "over-tls\n"]), err
+        status, _, err = cli("check", :env => base.merge("OS_CACERT" => own[0]))
+        expect(status).to eq(0), err
+        # not trusted: the message says how to trust it
+        status, _, err = cli("check", :env => base)
+        expect([status, err]).to match([1, a_string_including("SSLError", "presents a CA certificate", "--ca-file")])
+        # another self-signed certificate for the same names does not do
+        status, _, err = cli("check", "--ca-file", other[0], :env => base)
+        expect([status, err]).to match([1, a_string_including("SSLError", "presents a CA certificate")])
+      end
+    end
+
     it "a cloud's cacert is --ca-file, its verify: false --insecure; flags and OS_INSECURE win" do
       Lookalike.open(:tls => @ca.server, :no_auth => true) do |tls|
         Dir.mktmpdir do |dir|

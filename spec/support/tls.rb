@@ -25,6 +25,17 @@ class TestCA
     [path("server.pem"), path("server.key")]
   end
 
+  # A self-signed certificate for localhost and 127.0.0.1 as labs and
+  # devstack make theirs (OpenSSL's req -x509 marks it CA:TRUE), meant to be
+  # a server's own.
+  # @param name [String] file name stem in {#dir}
+  # @return [Array(String, String)] the certificate and key PEM paths
+  def self_signed(name)
+    run("openssl req -x509 -newkey rsa:2048 -nodes -keyout #{path("#{name}.key")} -out #{path("#{name}.pem")} " \
+        "-days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1")
+    [path("#{name}.pem"), path("#{name}.key")]
+  end
+
   def cleanup
     FileUtils.rm_rf(@dir)
   end

@@ -13,6 +13,7 @@ use url::Url;
 use crate::cassette::{Interaction, Recorder};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::tls::{client_config, ClientIdentity, TlsSettings, TrustedCertificates};
 
 pub struct Http {
     client: Client,
@@ -24,11 +25,18 @@ pub struct Http {
 
 #[derive(Clone)]
 struct Settings {
-    verify: bool,
-    ca: Vec<reqwest::Certificate>,
-    identity: Option<reqwest::Identity>,
+    tls: Tls,
     proxy: Option<Url>,
     caps: Caps,
+}
+
+/// What the rustls configuration is built from, anew in a forked child.
+#[derive(Clone)]
+struct Tls {
+    settings: TlsSettings,
+    /// The option the trusted certificates come from: `http.ca_file` or
+    /// `http.ca_pem`.
+    trusted_from: &'static str,
 }
 
 /// What each request needs to know to stop waiting or reading.
@@ -49,20 +57,19 @@ pub struct Reply {
 
 impl Http {
     pub fn new(config: &Config) -> Result<Self> {
-        let ca = match (&config.tls.ca_file, &config.tls.ca_pem) {
+        let trusted = match (&config.tls.ca_file, &config.tls.ca_pem) {
             (Some(path), _) => {
                 let pem = std::fs::read(path)
                     .map_err(|e| Error::config("http.ca_file", format!("cannot read {}: {e}", path.display())))?;
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    Error::config("http.ca_file", format!("{} is not a PEM bundle: {e}", path.display()))
-                })?
+                TrustedCertificates::from_pem(&pem)
+                    .map_err(|e| Error::config("http.ca_file", format!("{} {e}", path.display())))?
             }
-            (None, Some(pem)) => match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            (None, Some(pem)) => match TrustedCertificates::from_pem(pem.as_bytes()) {
                 Ok(certs) if !certs.is_empty() => certs,
                 Ok(_) => return Err(Error::config("http.ca_pem", "holds no PEM certificate")),
-                Err(e) => return Err(Error::config("http.ca_pem", format!("is not a PEM bundle: {e}"))),
+                Err(e) => return Err(Error::config("http.ca_pem", e.to_string())),
             },
-            (None, None) => Vec::new(),
+            (None, None) => TrustedCertificates::default(),
         };
         let identity = match &config.tls.client_identity {
             None => None,
@@ -71,21 +78,19 @@ impl Http {
                     std::fs::read(path)
                         .map_err(|e| Error::config(key_name, format!("cannot read {}: {e}", path.display())))
                 };
-                let mut pem = read("http.client_cert", cert)?;
-                pem.push(b'\n');
-                pem.extend(read("http.client_key", key)?);
-                Some(reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    Error::config(
-                        "http.client_cert",
-                        format!("{} with {} is not a PEM certificate and key: {e}", cert.display(), key.display()),
-                    )
-                })?)
+                let identity =
+                    ClientIdentity::from_pem(&read("http.client_cert", cert)?, &read("http.client_key", key)?)
+                        .map_err(|e| {
+                            Error::config("http.client_cert", format!("{} with {} {e}", cert.display(), key.display()))
+                        })?;
+                Some(identity)
             }
         };
         let settings = Settings {
-            verify: config.tls.verify,
-            ca,
-            identity,
+            tls: Tls {
+                settings: TlsSettings { verify: config.tls.verify, trusted, identity },
+                trusted_from: if config.tls.ca_file.is_some() { "http.ca_file" } else { "http.ca_pem" },
+            },
             proxy: config.proxy.clone(),
             caps: Caps {
                 open_timeout: config.open_timeout,
@@ -256,6 +261,18 @@ fn head_too_large(url: &str, cap: u64, what: &str) -> Error {
     }
 }
 
+/// The rustls configuration; its errors name the option they come from.
+fn tls_config(tls: &Tls) -> Result<tokio_rustls::rustls::ClientConfig> {
+    client_config(&tls.settings).map_err(|e| {
+        let option = match e {
+            crate::tls::TlsError::CaCertificate { .. } => tls.trusted_from,
+            crate::tls::TlsError::Identity(_) => "http.client_cert",
+            _ => "http",
+        };
+        Error::config(option, format!("cannot build the TLS configuration: {e}"))
+    })
+}
+
 fn build(s: &Settings) -> Result<Client> {
     let mut builder = Client::builder()
         .connect_timeout(s.caps.open_timeout)
@@ -263,13 +280,7 @@ fn build(s: &Settings) -> Result<Client> {
         .timeout(s.caps.open_timeout + s.caps.read_timeout)
         .user_agent(concat!("openstack_http_event_monitor/", env!("CARGO_PKG_VERSION")))
         .redirect(redirect::Policy::custom(same_host_only))
-        .danger_accept_invalid_certs(!s.verify);
-    for cert in &s.ca {
-        builder = builder.add_root_certificate(cert.clone());
-    }
-    if let Some(identity) = &s.identity {
-        builder = builder.identity(identity.clone());
-    }
+        .use_preconfigured_tls(tls_config(&s.tls)?);
     if let Some(proxy) = &s.proxy {
         let proxy = reqwest::Proxy::all(proxy.clone())
             .map_err(|e| Error::config("http.proxy", format!("{}: {e}", redact(proxy))))?;
@@ -308,7 +319,11 @@ fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {
         detail.push_str(": ");
-        detail.push_str(&inner.to_string());
+        match crate::tls::Rejection::carried_by(inner) {
+            // rustls shows its `Other` refusals by their Debug form
+            Some(rejection) => detail.push_str(&format!("invalid peer certificate: {rejection}")),
+            None => detail.push_str(&inner.to_string()),
+        }
         // hyper's own ceiling on a head (its ~400 KiB read buffer, or 100
         // fields): "message head is too large" (`is_parse_too_large` needs
         // hyper's server feature)

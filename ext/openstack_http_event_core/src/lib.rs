@@ -43,6 +43,7 @@ pub mod state_keeper;
 #[cfg(test)]
 mod testing;
 pub mod timestamp;
+pub mod tls;
 
 /// Keystone moved under [`auth`]; the old path still works.
 pub use auth::keystone;
