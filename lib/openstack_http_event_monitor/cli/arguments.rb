@@ -94,7 +94,7 @@ class OpenstackHTTPEventMonitor
         "--backread SECONDS"      => [[:backread_seconds], nil, :float, "back-read window (default 5)"],
         "--type-regex REGEX"      => [[:event_types_regex], nil, :regexp, "only event types matching this Ruby regexp"],
         "--since TIME"            => [[:since], nil, :since, "where to start: now, 15m, 2h, 1d, 30s (that long ago), YYYY-MM-DD or ISO 8601"],
-        "--ca-file PATH"          => [[:ca_file], "OS_CACERT", :string, "PEM bundle of trusted CAs"],
+        "--ca-file PATH"          => [[:ca_file], "OS_CACERT", :string, "PEM bundle of trusted CAs, or a server's own (self-signed) certificate"],
         "--open-timeout SECONDS"  => [[:open_timeout], nil, :float, "connect timeout"],
         "--read-timeout SECONDS"  => [[:read_timeout], nil, :float, "read timeout"]
       }.freeze
