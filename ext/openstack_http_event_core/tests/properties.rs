@@ -1,10 +1,13 @@
 //! Property tests: the page parser never panics whatever the body, the
-//! lenient JSON reader decodes ordinary JSON as serde_json does, and the
-//! cursor delivers every event exactly once however the window is re-read.
+//! lenient JSON reader decodes ordinary JSON as serde_json does, the
+//! cursor delivers every event exactly once however the window is re-read
+//! and across a restart from its state file, and a state file is read back
+//! as written or refused, never with a panic.
 
 use openstack_http_event_core::cursor::Cursor;
 use openstack_http_event_core::event::{self, Event, Page};
 use openstack_http_event_core::json;
+use openstack_http_event_core::state::{Position, Snapshot, Stream};
 use openstack_http_event_core::timestamp;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -218,6 +221,139 @@ proptest! {
             prop_assert!(delivered.insert(e.message_id.clone()));
         }
         prop_assert_eq!(delivered.len(), all.len());
+    }
+}
+
+/// The events the re-read test serves: at random times, sorted.
+fn events_at(offsets: &[i64]) -> Vec<Event> {
+    let start = timestamp::parse("2026-01-01T00:00:00").unwrap();
+    let mut all: Vec<Event> = offsets
+        .iter()
+        .enumerate()
+        .map(|(i, ms)| Event {
+            message_id: format!("m{i}"),
+            event_type: "t".into(),
+            generated: String::new(),
+            at: start + chrono::Duration::milliseconds(*ms),
+            traits: vec![],
+        })
+        .collect();
+    all.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+    all
+}
+
+/// The cursor as a restarted monitor has it: its state written as the file
+/// holds it, read back, and restored into a new cursor.
+fn through_state_file(cursor: &Cursor) -> Result<Cursor, TestCaseError> {
+    let snapshot = Snapshot {
+        stream: Stream::of(&json!({"url": "http://panko:8977"})),
+        position: cursor.position_state(),
+        floor: cursor.floor(),
+        service_cursor: None,
+    };
+    let read = Snapshot::parse(&snapshot.to_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&read, &snapshot);
+    Ok(Cursor::new(None, std::time::Duration::from_secs(5)).restored(&read.position))
+}
+
+fn arb_time() -> impl Strategy<Value = chrono::NaiveDateTime> {
+    (-5_000_000_000i64..5_000_000_000, 0u32..1_000_000_000).prop_map(|(s, n)| {
+        chrono::DateTime::from_timestamp(s, n).expect("within chrono's range").naive_utc()
+    })
+}
+
+fn arb_remembered() -> impl Strategy<Value = Vec<(u128, Option<chrono::NaiveDateTime>)>> {
+    prop::collection::vec((any::<u128>(), prop::option::of(arb_time())), 0..8)
+}
+
+fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
+    (
+        ".{0,20}",
+        prop::option::of(arb_time()),
+        prop::option::of(arb_time()),
+        any::<[u64; 4]>(),
+        arb_remembered(),
+        arb_remembered(),
+        prop::option::of(arb_time()),
+        prop::option::of(".{0,20}"),
+    )
+        .prop_map(|(url, since, newest, seed, delivered, skipped, floor, service_cursor)| Snapshot {
+            stream: Stream::of(&json!({"url": url})),
+            position: Position { since, newest, seed, delivered, skipped },
+            floor,
+            service_cursor,
+        })
+}
+
+proptest! {
+    #[test]
+    fn exactly_once_across_rereads_and_a_restart(
+        offsets in prop::collection::vec(0i64..20_000, 1..200),
+        windows in prop::collection::vec((0usize..200, 1usize..50), 1..30),
+        restart_after in 0usize..30,
+    ) {
+        // as exactly_once_across_rereads, with the monitor restarted once
+        // from its state file part-way
+        let all = events_at(&offsets);
+        let mut cursor = Cursor::new(None, std::time::Duration::from_secs(5));
+        let mut delivered = std::collections::HashSet::new();
+        let mut next: usize = 0;
+        for (i, (back, len)) in windows.into_iter().enumerate() {
+            if i == restart_after {
+                cursor = through_state_file(&cursor)?;
+            }
+            let floor = cursor.floor();
+            let first_allowed = all.iter().position(|e| floor.is_none_or(|f| e.at >= f)).unwrap_or(all.len());
+            let from = next.saturating_sub(back).max(first_allowed).min(next);
+            let to = (next + len).min(all.len());
+            for e in cursor.admit(all[from..to].to_vec(), chrono::NaiveDateTime::MAX).fresh {
+                prop_assert!(delivered.insert(e.message_id.clone()), "{} delivered twice", e.message_id);
+            }
+            next = to;
+        }
+        let mut cursor = through_state_file(&cursor)?;
+        let floor = cursor.floor();
+        let from = all.iter().position(|e| floor.is_none_or(|f| e.at >= f)).unwrap_or(all.len()).min(next);
+        for e in cursor.admit(all[from..].to_vec(), chrono::NaiveDateTime::MAX).fresh {
+            prop_assert!(delivered.insert(e.message_id.clone()), "{} delivered twice after a restart", e.message_id);
+        }
+        prop_assert_eq!(delivered.len(), all.len(), "none skipped");
+    }
+
+    #[test]
+    fn a_state_reads_back_as_written(snapshot in arb_snapshot()) {
+        let text = snapshot.to_json();
+        prop_assert_eq!(Snapshot::parse(&text), Ok(snapshot));
+    }
+
+    #[test]
+    fn a_state_file_is_read_or_refused_never_a_panic(
+        snapshot in arb_snapshot(),
+        field in prop::sample::select(vec![
+            "format", "version", "stream", "stream_id", "since", "newest_seen", "floor", "service_cursor",
+            "digest_seed", "delivered", "skipped", "unknown",
+        ]),
+        value in arb_json(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut doc: Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        doc[field] = value;
+        let text = doc.to_string();
+        if let Ok(read) = Snapshot::parse(&text) {
+            // whatever was accepted is a state that reads back as itself
+            prop_assert_eq!(Snapshot::parse(&read.to_json()), Ok(read));
+        }
+        // a truncated file is refused
+        let mut end = cut.index(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        prop_assert!(Snapshot::parse(&text[..end]).is_err(), "{}", &text[..end]);
+    }
+
+    #[test]
+    fn state_text_never_panics(text in "\\PC{0,300}") {
+        let _ = Snapshot::parse(&text);
     }
 }
 
