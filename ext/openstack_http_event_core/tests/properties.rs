@@ -257,9 +257,8 @@ fn through_state_file(cursor: &Cursor) -> Result<Cursor, TestCaseError> {
 }
 
 fn arb_time() -> impl Strategy<Value = chrono::NaiveDateTime> {
-    (-5_000_000_000i64..5_000_000_000, 0u32..1_000_000_000).prop_map(|(s, n)| {
-        chrono::DateTime::from_timestamp(s, n).expect("within chrono's range").naive_utc()
-    })
+    (-5_000_000_000i64..5_000_000_000, 0u32..1_000_000_000)
+        .prop_map(|(s, n)| chrono::DateTime::from_timestamp(s, n).expect("within chrono's range").naive_utc())
 }
 
 fn arb_remembered() -> impl Strategy<Value = Vec<(u128, Option<chrono::NaiveDateTime>)>> {
