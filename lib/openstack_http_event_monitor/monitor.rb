@@ -268,14 +268,19 @@ class OpenstackHTTPEventMonitor
     init.owner == ::OpenstackEvent && init.arity == 2 && !file.nil? && PLAIN_EVENT_FILES.any? { |f| file.end_with?(f) }
   end
 
+  # Runs a poll loop; on the way out the state file is saved with what was
+  # delivered. `in_flight` is the exception leaving this loop, caught here:
+  # `$!` would also be a caller's exception being handled around the call.
   def polling
+    in_flight = nil
     yield
-  rescue Error => e
-    Logging.log(@logger, :error, "polling stopped: #{e.class}: #{e.message}") unless e.is_a?(BusyError)
+  rescue Exception => e # rubocop:disable Lint/RescueException -- noted for save_state, raised again
+    in_flight = e
+    Logging.log(@logger, :error, "polling stopped: #{e.class}: #{e.message}") if e.is_a?(Error) && !e.is_a?(BusyError)
     raise
   ensure
     @in_block = 0
-    save_state($!) # rubocop:disable Style/SpecialGlobalVars
+    save_state(in_flight)
     flush_logs
   end
 
