@@ -57,6 +57,24 @@ RSpec.describe "State file (:state, --state)" do
     expect(err).to match(/resuming from #{Regexp.escape(path)}/)
   end
 
+  it "a misbehaving service after the restart (truncated page, 500, an HTML body, the marker ignored): " \
+     "exactly the rest of the backlog, none twice" do
+    all = backlog("m", 23)
+    status, first, err = cli("tail", "--once", "--state", path, "--max-events", "7", "--page-size", "5")
+    expect([status, first]).to eq([0, all.first(7)]), err
+
+    service.configure(:ignore_marker => true)
+    service.faults({"path" => "events", "count" => 1, "truncate" => true},
+                   {"path" => "events", "count" => 1, "status" => 500},
+                   {"path" => "events", "count" => 1, "body" => "<html>proxy error</html>"})
+    status, second, err = cli("tail", "--once", "--state", path, "--page-size", "5", "--retries", "5")
+    expect(status).to eq(0), err
+    expect(second).to eq(all.drop(7))
+    expect(err).to include("500")
+    status, third, err = cli("tail", "--once", "--state", path, "--page-size", "5")
+    expect([status, third]).to eq([0, []]), err
+  end
+
   it "a state file present wins over --since" do
     all = backlog("w", 6)
     expect(cli("tail", "--once", "--state", path, "--max-events", "2")[1]).to eq(all.first(2))
