@@ -4,9 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use openstack_http_event_core::cursor::Cursor;
-use openstack_http_event_core::event::parse_page;
-use openstack_http_event_core::json;
+use openstack_http_event_core::{json, parse_page, Cursor};
 
 fuzz_target!(|body: &[u8]| {
     // the lenient reader alone: a value, or an error, never a panic; the

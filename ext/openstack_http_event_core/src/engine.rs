@@ -8,9 +8,9 @@ use chrono::NaiveDateTime;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::event::Event;
-use crate::monitor::Monitor;
-use crate::push::monitor::PushMonitor;
+use crate::model::event::Event;
+use crate::poll::monitor::Monitor;
+use crate::push::PushMonitor;
 use crate::shared::Shared;
 
 pub enum Engine {

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use crate::error::Error;
-use crate::scrub::Scrubber;
+use crate::util::scrub::Scrubber;
 
 /// Log records kept for the Ruby side; older ones are dropped.
 const LOG_CAPACITY: usize = 1000;

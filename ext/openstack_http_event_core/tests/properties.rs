@@ -4,16 +4,15 @@
 //! and across a restart from its state file, and a state file is read back
 //! as written or refused, never with a panic.
 
-use openstack_http_event_core::cursor::Cursor;
-use openstack_http_event_core::event::{self, Event, Page};
 use openstack_http_event_core::json;
-use openstack_http_event_core::state::{Position, Snapshot, Stream};
 use openstack_http_event_core::timestamp;
+use openstack_http_event_core::{Cursor, Event, Page};
+use openstack_http_event_core::{Position, Snapshot, Stream};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn parse_page(body: &[u8]) -> Result<Page, String> {
-    event::parse_page(body, 100)
+    openstack_http_event_core::parse_page(body, 100)
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {

@@ -3,11 +3,12 @@
 
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 
-use super::{ready, secret_value, AuthFuture, Authenticator, Credentials};
+use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::config::BasicAuth as Config;
 use crate::error::Result;
 use crate::http::Http;
-use crate::scrub::Scrubber;
+use crate::util::header::secret_value;
+use crate::util::scrub::Scrubber;
 
 pub struct BasicAuth {
     value: HeaderValue,
@@ -56,7 +57,7 @@ pub fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::util::secret::Secret;
 
     #[test]
     fn base64_rfc4648_vectors() {
@@ -72,7 +73,7 @@ mod tests {
     fn rfc7617_example() {
         let config = Config { username: "Aladdin".into(), password: Secret::new("open sesame") };
         let mut auth = BasicAuth::new(&config).unwrap();
-        let c = super::super::tests_support::credentials(&mut auth);
+        let c = super::super::authenticator::tests_support::credentials(&mut auth);
         assert_eq!(c.headers[0].1.to_str().unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         assert!(c.headers[0].1.is_sensitive());
         assert_eq!(auth.derived_secrets(), ["QWxhZGRpbjpvcGVuIHNlc2FtZQ=="]);

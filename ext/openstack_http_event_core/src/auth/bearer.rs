@@ -3,11 +3,12 @@
 
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 
-use super::{ready, secret_value, AuthFuture, Authenticator, Credentials};
+use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::error::Result;
 use crate::http::Http;
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::util::header::secret_value;
+use crate::util::scrub::Scrubber;
+use crate::util::secret::Secret;
 
 pub struct BearerAuth {
     value: HeaderValue,
@@ -36,7 +37,7 @@ mod tests {
     #[test]
     fn authorization_bearer() {
         let mut auth = BearerAuth::new(&Secret::new("abc.def")).unwrap();
-        let c = super::super::tests_support::credentials(&mut auth);
+        let c = super::super::authenticator::tests_support::credentials(&mut auth);
         assert_eq!(c.headers[0].0, AUTHORIZATION);
         assert_eq!(c.headers[0].1.to_str().unwrap(), "Bearer abc.def");
         assert!(c.headers[0].1.is_sensitive() && !c.renewable);

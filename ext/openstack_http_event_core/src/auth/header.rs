@@ -3,31 +3,16 @@
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::{ready, secret_value, AuthFuture, Authenticator, Credentials};
+use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::config::HeaderAuth as Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Http;
-use crate::scrub::Scrubber;
+use crate::util::header::{header_name, secret_value};
+use crate::util::scrub::Scrubber;
 
 pub struct HeaderAuth {
     name: HeaderName,
     value: HeaderValue,
-}
-
-/// Headers the HTTP client owns: a custom value would break the request.
-pub const FORBIDDEN: [&str; 5] = ["host", "content-length", "transfer-encoding", "connection", "te"];
-
-/// The header name of `http.auth.name`, checked.
-pub fn header_name(name: &str) -> Result<HeaderName> {
-    let parsed = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::config("http.auth.name", format!("{name:?} is not a valid HTTP header name")))?;
-    if FORBIDDEN.contains(&parsed.as_str()) {
-        return Err(Error::config(
-            "http.auth.name",
-            format!("{name:?} is set by the HTTP client and cannot carry credentials"),
-        ));
-    }
-    Ok(parsed)
 }
 
 impl HeaderAuth {
@@ -52,13 +37,13 @@ impl Authenticator for HeaderAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::util::secret::Secret;
 
     #[test]
     fn custom_header_sent_as_configured() {
         let config = Config { name: "X-Api-Key".into(), value: Secret::new("k-123") };
         let mut auth = HeaderAuth::new(&config).unwrap();
-        let c = super::super::tests_support::credentials(&mut auth);
+        let c = super::super::authenticator::tests_support::credentials(&mut auth);
         assert_eq!((c.headers[0].0.as_str(), c.headers[0].1.to_str().unwrap()), ("x-api-key", "k-123"));
         assert!(c.headers[0].1.is_sensitive());
     }

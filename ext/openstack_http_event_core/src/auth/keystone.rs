@@ -11,8 +11,8 @@ use url::Url;
 use crate::config::{Interface, KeystoneAuth, KeystoneVersion};
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::util::scrub::Scrubber;
+use crate::util::secret::Secret;
 
 use super::{AuthFuture, Authenticator, Credentials};
 
@@ -70,10 +70,11 @@ impl Authenticator for KeystoneAuthenticator {
                 token.project.as_deref().unwrap_or("?"),
                 token.project_id.as_deref().unwrap_or("?")
             );
-            let value = super::secret_value("http.auth", token.value.expose()).map_err(|_| Error::Parse {
-                url: http::redact(&tokens_url(auth)),
-                message: "the token is not a valid header value".into(),
-            })?;
+            let value =
+                crate::util::header::secret_value("http.auth", token.value.expose()).map_err(|_| Error::Parse {
+                    url: crate::util::scrub::redact(&tokens_url(auth)),
+                    message: "the token is not a valid header value".into(),
+                })?;
             Ok(Credentials {
                 headers: vec![(HeaderName::from_static("x-auth-token"), value)],
                 endpoint,
@@ -110,7 +111,8 @@ pub struct Token {
 impl Token {
     /// Whether the token carries the admin role, which Panko requires for
     /// `all_tenants` (from anyone else it is an ordinary trait filter that
-    /// matches nothing).
+    /// matches nothing). The engine asks [`Credentials::admin`].
+    #[cfg(test)]
     pub fn is_admin(&self) -> bool {
         self.roles.iter().any(|r| r.eq_ignore_ascii_case("admin"))
     }
@@ -246,7 +248,7 @@ pub async fn authenticate(http: &mut Http, auth: &KeystoneAuth, scrubber: &Scrub
             scrubber.add_token(unscoped.value.expose());
             let names = projects(http, auth, &unscoped.value).await?;
             choose_project(&names).ok_or_else(|| Error::Authentication {
-                url: http::redact(&tokens_url(auth)),
+                url: crate::util::scrub::redact(&tokens_url(auth)),
                 message: format!("user {:?} cannot reach any project (besides services)", auth.username),
             })?
         }
@@ -267,7 +269,7 @@ pub fn choose_project(names: &[String]) -> Option<String> {
 
 async fn token(http: &mut Http, auth: &KeystoneAuth, project: Option<Project<'_>>) -> Result<Token> {
     let url = tokens_url(auth);
-    let shown = http::redact(&url);
+    let shown = crate::util::scrub::redact(&url);
     let request = match auth.version {
         KeystoneVersion::V3 => token_request(auth, project),
         KeystoneVersion::V2 => v2_token_request(auth, project),
@@ -342,7 +344,7 @@ fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .ok()
-        .or_else(|| crate::timestamp::parse(text).map(|t| t.and_utc()))
+        .or_else(|| crate::util::timestamp::parse(text).map(|t| t.and_utc()))
 }
 
 /// The names of the projects an unscoped token can reach.
@@ -351,8 +353,9 @@ async fn projects(http: &mut Http, auth: &KeystoneAuth, token: &Secret) -> Resul
         KeystoneVersion::V3 => (keystone_url(auth, "/v3/auth/projects"), "projects"),
         KeystoneVersion::V2 => (keystone_url(auth, "/v2.0/tenants"), "tenants"),
     };
-    let shown = http::redact(&url);
-    let headers = [(HeaderName::from_static("x-auth-token"), super::secret_value("http.auth", token.expose())?)];
+    let shown = crate::util::scrub::redact(&url);
+    let headers =
+        [(HeaderName::from_static("x-auth-token"), crate::util::header::secret_value("http.auth", token.expose())?)];
     let reply = http.get(url, &headers)?.await?;
     if !reply.status.is_success() {
         return Err(Error::Authentication {

@@ -2,7 +2,7 @@
 
 use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::http::Http;
-use crate::scrub::Scrubber;
+use crate::util::scrub::Scrubber;
 
 pub struct NoAuth;
 
@@ -22,7 +22,7 @@ mod tests {
 
     #[test]
     fn sends_nothing() {
-        let c = super::super::tests_support::credentials(&mut NoAuth);
+        let c = super::super::authenticator::tests_support::credentials(&mut NoAuth);
         assert!(c.headers.is_empty() && !c.renewable && c.renew_at.is_none() && c.roles.is_none());
     }
 }

@@ -14,11 +14,12 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde::Deserialize;
 
 use super::basic::base64;
-use super::{secret_value, AuthFuture, Authenticator, Credentials};
+use super::{AuthFuture, Authenticator, Credentials};
 use crate::config::OAuth2Auth as Config;
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
-use crate::scrub::Scrubber;
+use crate::util::header::secret_value;
+use crate::util::scrub::Scrubber;
 
 /// The longest margin kept before a token's expiry.
 const MAX_MARGIN_SECONDS: f64 = 60.0;
@@ -66,7 +67,7 @@ impl OAuth2Auth {
 
     async fn obtain(&mut self, http: &mut Http, scrubber: &Scrubber) -> Result<Credentials> {
         let url = self.config.token_url.clone();
-        let shown = http::redact(&url);
+        let shown = crate::util::scrub::redact(&url);
         let (headers, body) = self.request()?;
         let reply = http.post(url, &headers, body.into_bytes()).await?;
         let status = reply.status.as_u16();
@@ -150,7 +151,7 @@ impl Authenticator for OAuth2Auth {
             format!(
                 "requesting an OAuth 2.0 token for client {:?} at {}",
                 self.config.client_id,
-                http::redact(&self.config.token_url)
+                crate::util::scrub::redact(&self.config.token_url)
             )
         })
     }
@@ -177,7 +178,7 @@ impl Authenticator for OAuth2Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::util::secret::Secret;
 
     fn auth(scope: Option<&str>) -> OAuth2Auth {
         OAuth2Auth::new(Config {

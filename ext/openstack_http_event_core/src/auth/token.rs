@@ -3,11 +3,12 @@
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::{ready, secret_value, AuthFuture, Authenticator, Credentials};
+use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::error::Result;
 use crate::http::Http;
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::util::header::secret_value;
+use crate::util::scrub::Scrubber;
+use crate::util::secret::Secret;
 
 pub struct TokenAuth {
     value: HeaderValue,
@@ -36,7 +37,7 @@ mod tests {
     #[test]
     fn x_auth_token_marked_sensitive() {
         let mut auth = TokenAuth::new(&Secret::new("gAAAAtoken")).unwrap();
-        let c = super::super::tests_support::credentials(&mut auth);
+        let c = super::super::authenticator::tests_support::credentials(&mut auth);
         assert_eq!(c.headers.len(), 1);
         assert_eq!(c.headers[0].0.as_str(), "x-auth-token");
         assert_eq!(c.headers[0].1.to_str().unwrap(), "gAAAAtoken");

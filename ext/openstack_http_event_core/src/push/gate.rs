@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 /// The credentials a receiver accepts; any one of them admits a request.
 #[derive(Debug, Clone, Default)]

@@ -1,19 +1,19 @@
 //! What the push receiver (`:source => {:type => :push, …}`) accepts: the
 //! bodies OpenStack's Ceilometer `http` publisher and CloudEvents senders
-//! POST, read into the same [`Event`](crate::event::Event)s the polling
-//! sources give. [`format`] tells the formats apart by content type and
-//! shape; [`ceilometer`] and [`cloudevents`] read one each; a plain JSON
-//! body goes through the generic source's mapping.
+//! POST, read into the same [`Event`](crate::model::event::Event)s the polling
+//! sources give. [`decode`] tells the formats apart by content type and
+//! shape; [`ceilometer`](crate::format::ceilometer) and
+//! [`cloudevents`](crate::format::cloudevents) read one each; a plain JSON
+//! body goes through the generic mapping ([`crate::format::mapping`]).
 
-pub mod ceilometer;
-pub mod cloudevents;
-pub mod format;
-pub mod gate;
-pub mod monitor;
-pub mod options;
-pub mod receiver;
-pub mod record;
-pub mod server;
-pub mod tls;
+mod config;
+mod decode;
+mod gate;
+mod push_monitor;
+mod receiver;
+mod record;
+mod server;
+mod tls;
 
-pub use format::{read, Format, Formats, Received, Rejected};
+pub use config::PushOptions;
+pub use push_monitor::PushMonitor;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde_json::json;
 
-use super::format::{self, Formats};
+use super::decode::{self, Formats};
 use super::record;
 use super::server::{Handler, Reply, Request, TurnedAway};
 use crate::shared::{Level, Shared};
@@ -26,7 +26,7 @@ const FULL_RETRY_AFTER: u64 = 30;
 const SHOWN: usize = 200;
 
 fn clip(text: &str) -> String {
-    crate::monitor::clip_at(text, SHOWN)
+    crate::util::clip::clip_at(text, SHOWN)
 }
 
 pub struct Receiver {
@@ -58,7 +58,7 @@ impl Receiver {
         self.shared.lock_stats().requests += 1;
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
         let now = Utc::now().naive_utc();
-        let received = match format::read(header, &request.body, &self.formats, self.max_nesting, now) {
+        let received = match decode::read(header, &request.body, &self.formats, self.max_nesting, now) {
             Ok(received) => received,
             Err(rejected) => {
                 self.shared.lock_stats().refused += 1;
@@ -72,11 +72,11 @@ impl Receiver {
         let malformed = received.skipped.len();
         if let Some(first) = received.skipped.first() {
             self.shared.lock_stats().skipped += malformed as u64;
-            if first.reason == format::RAW_ONLY {
+            if first.reason == decode::RAW_ONLY {
                 if !self.raw_only_told.swap(true, Ordering::Relaxed) {
                     self.shared.log_message(
                         Level::Error,
-                        format!("a pushed body held {malformed} record(s) {}", format::RAW_ONLY),
+                        format!("a pushed body held {malformed} record(s) {}", decode::RAW_ONLY),
                     );
                 }
             } else {

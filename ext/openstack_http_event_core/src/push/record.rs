@@ -5,9 +5,9 @@
 //! byte and their contents. The spool checks each record's CRC, so a
 //! decoding error means a record written by another version.
 
-use crate::event::Event;
-use crate::json::Value;
-use crate::timestamp;
+use crate::model::event::Event;
+use crate::model::json::Value;
+use crate::util::timestamp;
 
 /// The first byte of every record: the format's version.
 const VERSION: u8 = 1;
@@ -198,7 +198,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json;
+    use crate::model::json;
 
     #[test]
     fn round_trips_every_kind_of_value_in_order() {
@@ -214,7 +214,7 @@ mod tests {
             event_type: "compute.instance.create.end".into(),
             generated: "2026-11-26T10:00:00.123456".into(),
             at: timestamp::parse("2026-11-26T10:00:00.123456").unwrap(),
-            traits: crate::name::named(traits),
+            traits: crate::model::trait_name::named(traits),
         };
         let bytes = encode(&event);
         let back = decode(&bytes).unwrap();

@@ -3,7 +3,7 @@ use std::sync::Mutex;
 use tokio::io::AsyncReadExt;
 
 use super::*;
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 /// Keeps every body it is handed (answers 200 with its length) and every
 /// reason a request was turned away.

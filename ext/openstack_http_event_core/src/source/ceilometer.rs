@@ -39,7 +39,7 @@ impl Source for Ceilometer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp;
+    use crate::util::timestamp;
 
     #[test]
     fn never_sends_marker_nor_all_tenants() {

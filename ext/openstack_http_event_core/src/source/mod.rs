@@ -1,6 +1,6 @@
 //! Event sources: the dialect of the service polled. A [`Source`] builds the
 //! request for a [`Query`] (the paging state the engine keeps) and reads the
-//! body that answers it into a [`Page`]; the engine ([`crate::monitor`])
+//! body that answers it into a [`Page`]; the engine ([`crate::poll::monitor`])
 //! does the rest — session, prefetch, back-off, progress checks, cursor —
 //! the same for every source.
 //!
@@ -15,8 +15,8 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use url::Url;
 
-use crate::event::{self, Page};
-use crate::timestamp;
+use crate::model::event::Page;
+use crate::util::timestamp;
 
 pub mod ceilometer;
 pub mod json;
@@ -146,7 +146,7 @@ pub trait Source: fmt::Debug + Send + Sync {
 
     /// Reads one response body into a page of rows.
     fn parse(&self, body: &[u8], max_nesting: usize) -> Result<Page, String> {
-        event::parse_page(body, max_nesting)
+        panko::parse_page(body, max_nesting)
     }
 
     /// Reads one answer into a page; the marker of the next page, if the

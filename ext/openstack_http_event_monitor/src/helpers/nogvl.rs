@@ -252,7 +252,7 @@ fn on_main_thread() -> bool {
 /// comes back as the error and the future is dropped (its state must stay
 /// consistent at every await).
 pub fn block_on<Fut: Future>(future: Fut) -> Result<Outcome<Fut::Output>, BlockError> {
-    let runtime = openstack_http_event_core::runtime::shared().map_err(BlockError::Runtime)?;
+    let runtime = openstack_http_event_core::shared_runtime().map_err(BlockError::Runtime)?;
     // Declared before the future, so dropped after it: a future abandoned
     // when Ruby raises is dropped on this thread, outside `block_on`, and
     // its drop may need the runtime (a pooled connection closing).

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use magnus::{function, method, prelude::*, Error, RArray, RClass, RHash, Ruby, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use openstack_http_event_core::engine::Engine;
+use openstack_http_event_core::Engine;
 use openstack_http_event_core::{timestamp, Config, Level, Shared, Stats};
 
 use crate::convert;

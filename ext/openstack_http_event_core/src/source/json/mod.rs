@@ -2,11 +2,11 @@
 //! The generic JSON source (`:source => {:type => :json, …}`): any HTTP
 //! service that answers a GET (or a POST) with JSON records. The options
 //! say where the records are ([`Records`]), how a record maps to
-//! ManageIQ's event ([`mapping`]), what the query carries ([`template`]),
+//! ManageIQ's event ([`mapping`](crate::format::mapping)), what the query carries ([`template`]),
 //! what else a request carries — method, headers, body ([`request`],
-//! [`body`]) — and how the service pages ([`paging`]). The engine's cursor,
+//! [`body`]) — and how the service pages ([`next_page`]). The engine's cursor,
 //! back-read and de-duplication apply as for Panko, unless polls ask from a
-//! cursor of the service's own ([`cursor`]: a record id, a change-feed
+//! cursor of the service's own ([`service_cursor`]: a record id, a change-feed
 //! token).
 
 use serde_json::{Map, Value as Opt};
@@ -14,22 +14,20 @@ use url::Url;
 
 use super::{Query, Request, Response, Source};
 use crate::error::{Error, Result};
-use crate::event::{Page, Skipped};
-use crate::json::{self, Value};
+use crate::model::event::{Page, Skipped};
+use crate::model::json::{self, Value};
 
-pub mod body;
-pub mod cursor;
-pub mod mapping;
-pub mod paging;
-pub mod pointer;
-pub mod request;
-pub mod template;
+mod body;
+mod next_page;
+mod request;
+mod service_cursor;
+mod template;
 
-use cursor::JsonCursor;
-use mapping::{Mapping, NumericTime, TraitList};
-use paging::JsonPaging;
-use pointer::Pointer;
+use crate::format::mapping::{Mapping, NumericTime, TraitList};
+use crate::format::pointer::Pointer;
+use next_page::JsonPaging;
 use request::RequestTemplate;
+use service_cursor::JsonCursor;
 use template::{Placeholder, SinceFormat, Template, Values};
 
 /// Where a body's records are.
@@ -346,9 +344,9 @@ impl Source for JsonSource {
                 Some(Value::BigInt(n)) => Some(n.clone()),
                 _ => None,
             },
-            JsonPaging::Next { pointer } => paging::next_in_body(pointer.get(&doc), response.url),
-            JsonPaging::Token { pointer, .. } => paging::token(pointer.get(&doc)),
-            JsonPaging::LinkHeader => paging::next_in_link_headers(
+            JsonPaging::Next { pointer } => next_page::next_in_body(pointer.get(&doc), response.url),
+            JsonPaging::Token { pointer, .. } => next_page::token(pointer.get(&doc)),
+            JsonPaging::LinkHeader => next_page::next_in_link_headers(
                 response.headers.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()),
                 response.url,
             ),
@@ -365,7 +363,7 @@ impl Source for JsonSource {
         for record in records {
             let before = page.events.last().map(|e| e.at);
             let id = match &self.cursor {
-                JsonCursor::Id { field, .. } => Some(cursor::record_id(field.get(&record), field)),
+                JsonCursor::Id { field, .. } => Some(service_cursor::record_id(field.get(&record), field)),
                 _ => None,
             };
             match self.mapping.convert(record, before) {
@@ -398,9 +396,9 @@ impl Source for JsonSource {
             // the largest id read so far: never back
             JsonCursor::Id { .. } => {
                 let known = response.query.marker.as_deref().into_iter().chain(ids.iter().map(String::as_str));
-                cursor::largest(known).map(str::to_owned)
+                service_cursor::largest(known).map(str::to_owned)
             }
-            JsonCursor::Token { pointer, .. } => paging::token(pointer.get(&doc)),
+            JsonCursor::Token { pointer, .. } => next_page::token(pointer.get(&doc)),
         };
         Ok(page)
     }

@@ -1,7 +1,7 @@
 //! What a generic JSON request carries besides its URL (`http.source`
 //! `:method`, `:headers`, `:body`): the method, the source's own headers
 //! and a body, all templates. A header whose name looks secret
-//! ([`crate::scrub::looks_secret`]) holds a secret: its value is never
+//! ([`crate::util::scrub::looks_secret`]) holds a secret: its value is never
 //! shown, and the monitor's scrubber learns it.
 
 use std::fmt;
@@ -120,7 +120,7 @@ fn header(name: &str, value: &Opt, uses: &mut Vec<(String, Placeholder)>) -> Res
             ))
         }
     };
-    let secret = crate::scrub::looks_secret(name);
+    let secret = crate::util::scrub::looks_secret(name);
     let template = Template::parse(&text).map_err(|m| {
         // the parser's message quotes the text: not for a secret
         if secret {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::format::{Item, StrftimeItems};
 use chrono::NaiveDateTime;
 
-use crate::timestamp;
+use crate::util::timestamp;
 
 /// How `{since}` is written.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::timestamp;
+use crate::util::timestamp;
 
 fn source(options: Opt) -> JsonSource {
     JsonSource::from_options(&options).unwrap()

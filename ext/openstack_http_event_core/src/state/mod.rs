@@ -1,0 +1,9 @@
+//! Start and resume (`http.state`): the [`snapshot`] of where polling
+//! stands, its [`file`] (written atomically), and the [`keeper`] that moves
+//! it only past what Ruby acknowledged.
+
+pub(crate) mod file;
+pub(crate) mod keeper;
+pub(crate) mod snapshot;
+
+pub use snapshot::{Position, Remembered, Snapshot};

@@ -1,0 +1,50 @@
+//! The service's clock, which bounds how far the cursor may move: the
+//! `Date` header of its answer, else (absent or unreadable) the local clock.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::header::{HeaderMap, DATE};
+
+/// The time the service says it answered, as naive UTC.
+pub fn service_now(headers: &HeaderMap) -> NaiveDateTime {
+    headers
+        .get(DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok())
+        .map_or_else(|| Utc::now().naive_utc(), |t| t.naive_utc())
+}
+
+/// The latest stamp trusted to move the cursor: `now + skew`.
+pub fn horizon(now: NaiveDateTime, skew: std::time::Duration) -> NaiveDateTime {
+    chrono::Duration::from_std(skew).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(NaiveDateTime::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn reads_the_date_header_else_the_local_clock() {
+        let mut h = HeaderMap::new();
+        h.insert(DATE, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(crate::util::timestamp::format(service_now(&h)), "2015-10-21T07:28:00.000000");
+        for bad in ["yesterday", ""] {
+            h.insert(DATE, bad.parse().unwrap());
+            let local = Utc::now().naive_utc();
+            assert!((service_now(&h) - local).num_seconds().abs() < 60, "{bad:?}");
+        }
+        let local = Utc::now().naive_utc();
+        assert!((service_now(&HeaderMap::new()) - local).num_seconds().abs() < 60);
+    }
+
+    #[test]
+    fn horizon_saturates() {
+        let now = crate::util::timestamp::parse("2026-01-01T00:00:00").unwrap();
+        assert_eq!(
+            crate::util::timestamp::format(horizon(now, Duration::from_secs(300))),
+            "2026-01-01T00:05:00.000000"
+        );
+        assert_eq!(horizon(now, Duration::from_secs(u64::MAX)), NaiveDateTime::MAX);
+        assert_eq!(horizon(NaiveDateTime::MAX, Duration::from_secs(1)), NaiveDateTime::MAX);
+    }
+}
