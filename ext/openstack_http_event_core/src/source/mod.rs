@@ -10,7 +10,6 @@
 //! API, mapped and paged as its options say).
 
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use url::Url;
@@ -18,9 +17,12 @@ use url::Url;
 use crate::model::event::Page;
 use crate::util::timestamp;
 
-pub mod ceilometer;
-pub mod json;
-pub mod panko;
+pub(crate) mod ceilometer;
+pub(crate) mod json;
+mod kind;
+pub(crate) mod panko;
+
+pub use kind::Kind;
 
 /// The most characters of a marker a log line shows.
 const MARKER_SHOWN: usize = 100;
@@ -179,62 +181,9 @@ pub trait Source: fmt::Debug + Send + Sync {
     }
 }
 
-/// The sources `http.source` may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Panko,
-    Ceilometer,
-}
-
-impl Kind {
-    /// Every kind, in the order an error message lists them.
-    pub const ALL: [Kind; 2] = [Kind::Panko, Kind::Ceilometer];
-
-    /// The kind `http.source` spells `name`.
-    pub fn named(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Panko => "panko",
-            Kind::Ceilometer => "ceilometer",
-        }
-    }
-
-    /// The source that speaks this dialect.
-    pub fn source(self) -> Arc<dyn Source> {
-        match self {
-            Kind::Panko => Arc::new(panko::Panko),
-            Kind::Ceilometer => Arc::new(ceilometer::Ceilometer),
-        }
-    }
-
-    /// The dialect a Keystone catalog's service type speaks: `event` is
-    /// Panko, `metering` Ceilometer's own v2 events API.
-    pub fn for_catalog_type(kind: &str) -> Option<Kind> {
-        match kind {
-            "event" => Some(Kind::Panko),
-            "metering" => Some(Kind::Ceilometer),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_by_name_and_catalog_type() {
-        assert_eq!(Kind::named("ceilometer"), Some(Kind::Ceilometer));
-        assert_eq!(Kind::named("bogus"), None);
-        assert_eq!(Kind::for_catalog_type("metering"), Some(Kind::Ceilometer));
-        assert_eq!(Kind::for_catalog_type("event"), Some(Kind::Panko));
-        for kind in Kind::ALL {
-            assert_eq!(kind.source().name(), kind.name());
-        }
-    }
 
     #[test]
     fn describe_clips_a_long_marker() {

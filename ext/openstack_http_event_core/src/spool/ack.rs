@@ -5,7 +5,8 @@
 use std::io;
 use std::path::Path;
 
-use super::{durable, Position};
+use super::durable;
+use super::progress::Position;
 
 pub(crate) const FILE: &str = "ack";
 const PREFIX: &str = "openstack_http_event_monitor spool ack v1 ";

@@ -21,7 +21,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::dedup::{Digest, Key, Window};
-use super::{durable, lock, segment, Appended, Shared, SpoolError};
+use super::progress::{Appended, Progress};
+use super::{durable, lock, segment, SpoolError};
 
 /// The most requests one fsync covers.
 const MAX_GROUP: usize = 1024;
@@ -45,7 +46,7 @@ pub(crate) struct Writer {
     pub limits: Limits,
     pub key: Key,
     pub window: Window,
-    pub shared: Arc<Mutex<Shared>>,
+    pub shared: Arc<Mutex<Progress>>,
     /// The segment appended to, its sequence and the length written.
     pub active: File,
     pub active_seq: u64,

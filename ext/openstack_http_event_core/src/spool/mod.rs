@@ -53,6 +53,7 @@ mod durable;
 mod error;
 mod lock;
 mod notice;
+mod progress;
 mod segment;
 #[cfg(test)]
 mod tests;
@@ -66,6 +67,8 @@ use std::thread::JoinHandle;
 
 pub use error::SpoolError;
 pub use notice::Notice;
+use progress::Progress;
+pub use progress::{Appended, Position, SpoolStats, SpooledRecord};
 
 use commit::{Limits, Request, Writer};
 use dedup::{Digest, Journal, Key, Window};
@@ -124,88 +127,6 @@ impl SpoolOptions {
     }
 }
 
-/// A place in the spool: the end of a record in a segment. Acknowledging a
-/// record's position acknowledges it and every record handed out before it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Position {
-    pub segment: u64,
-    pub offset: u64,
-}
-
-/// A record handed out by [`Spool::next_batch`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpooledRecord {
-    /// What to pass to [`Spool::acknowledge`] once it is processed.
-    pub position: Position,
-    pub message_id: String,
-    pub payload: Vec<u8>,
-}
-
-/// What an append did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Appended {
-    /// Records written and fsynced.
-    pub accepted: usize,
-    /// Records whose message_id was in the de-dup window (or earlier in the
-    /// same append): not written, but as safe for the sender as accepted.
-    pub duplicates: usize,
-}
-
-/// Counters and sizes, for the monitor's stats.
-// not reported by the push monitor yet (nothing reads them outside the tests
-// of the spool's users); kept with the counters the writer maintains
-#[allow(dead_code)]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SpoolStats {
-    pub segments: usize,
-    pub unacknowledged_bytes: u64,
-    /// Records handed out and not yet acknowledged.
-    pub in_flight: usize,
-    /// Appends accepted (duplicates-only ones included).
-    pub appends: u64,
-    pub records: u64,
-    pub duplicates: u64,
-    /// Appends refused with [`SpoolError::Full`].
-    pub refused_full: u64,
-    /// Group commits that wrote something.
-    pub commits: u64,
-    /// fsyncs of segments and of the directory by the writer.
-    pub fsyncs: u64,
-    /// Ids in the de-dup window.
-    pub dedup_ids: usize,
-}
-
-/// What the writer and the readers share.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    /// Segment sequence → bytes committed (fsynced): readers stop there.
-    segments: BTreeMap<u64, u64>,
-    /// The segment the writer appends to.
-    active: u64,
-    acked: Position,
-    appends: u64,
-    records: u64,
-    duplicates: u64,
-    refused_full: u64,
-    commits: u64,
-    fsyncs: u64,
-    dedup_ids: usize,
-}
-
-impl Shared {
-    /// Committed bytes at or after the acknowledged position.
-    fn unacknowledged_bytes(&self) -> u64 {
-        self.segments
-            .iter()
-            .map(|(&seq, &len)| match seq.cmp(&self.acked.segment) {
-                std::cmp::Ordering::Less => 0,
-                std::cmp::Ordering::Equal => len.saturating_sub(self.acked.offset),
-                std::cmp::Ordering::Greater => len,
-            })
-            .sum()
-    }
-}
-
 /// The consumer's side.
 #[derive(Debug)]
 struct ReadState {
@@ -227,7 +148,7 @@ pub struct Spool {
     dir: PathBuf,
     options: SpoolOptions,
     key: Key,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<Mutex<Progress>>,
     read: Mutex<ReadState>,
     notices: Mutex<Vec<Notice>>,
     requests: Option<mpsc::Sender<Request>>,
@@ -355,12 +276,12 @@ impl Spool {
             durable::sync_dir(&dir).map_err(SpoolError::io(&dir))?;
         }
         let active_len = segments.get(&active_seq).copied().unwrap_or(0);
-        let shared = Arc::new(Mutex::new(Shared {
+        let shared = Arc::new(Mutex::new(Progress {
             segments,
             active: active_seq,
             acked,
             dedup_ids: window.len(),
-            ..Shared::default()
+            ..Progress::default()
         }));
         let committed = tokio::sync::watch::Sender::new(0);
         let writer = Writer {

@@ -39,7 +39,7 @@ impl Body {
                 key,
                 format!(
                     "must be a String (sent as is) or a Hash or an Array (sent as JSON), got {}",
-                    super::opt_kind(other)
+                    super::hash::opt_kind(other)
                 ),
             )),
         }

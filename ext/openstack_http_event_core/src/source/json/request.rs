@@ -12,8 +12,8 @@ use serde_json::Value as Opt;
 use url::Url;
 
 use super::body::Body;
+use super::hash::{self, Hash};
 use super::template::{Placeholder, Template, Values};
-use super::Hash;
 use crate::error::{Error, Result};
 use crate::source::Request;
 
@@ -50,7 +50,7 @@ impl RequestTemplate {
     /// Reads `:method`, `:headers` and `:body` of `http.source`; every
     /// placeholder is noted in `uses` with the key path that holds it.
     pub(super) fn from_options(o: &Hash<'_>, uses: &mut Vec<(String, Placeholder)>) -> Result<RequestTemplate> {
-        let method = match super::string(o, "method")? {
+        let method = match hash::string(o, "method")? {
             None => Method::GET,
             Some(m) if m.eq_ignore_ascii_case("get") => Method::GET,
             Some(m) if m.eq_ignore_ascii_case("post") => Method::POST,
@@ -62,7 +62,7 @@ impl RequestTemplate {
         match o.get("headers") {
             None | Some(Opt::Null) => {}
             Some(v) => {
-                for (name, value) in super::hash("http.source.headers", v, &[])?.iter_all() {
+                for (name, value) in hash::hash("http.source.headers", v, &[])?.iter_all() {
                     headers.push(header(name, value, uses)?);
                 }
             }
@@ -116,7 +116,7 @@ fn header(name: &str, value: &Opt, uses: &mut Vec<(String, Placeholder)>) -> Res
         other => {
             return Err(Error::config(
                 &key,
-                format!("must be a String, a Symbol or a number, got {}", super::opt_kind(other)),
+                format!("must be a String, a Symbol or a number, got {}", hash::opt_kind(other)),
             ))
         }
     };
@@ -143,7 +143,7 @@ mod tests {
     use super::*;
 
     fn template(options: Opt) -> Result<RequestTemplate> {
-        let o = super::super::hash("http.source", &options, &[])?;
+        let o = super::super::hash::hash("http.source", &options, &[])?;
         RequestTemplate::from_options(&o, &mut Vec::new())
     }
 

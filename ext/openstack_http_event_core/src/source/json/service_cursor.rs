@@ -7,7 +7,7 @@
 
 use serde_json::Value as Opt;
 
-use super::{hash, pointer, string};
+use super::hash::{hash, pointer, string};
 use crate::error::{Error, Result};
 use crate::format::pointer::Pointer;
 use crate::model::json::Value;
