@@ -1,7 +1,9 @@
 //! The service's clock, which bounds how far the cursor may move: the
 //! `Date` header of its answer, else (absent or unreadable) the local clock.
+//! The header is read as any HTTP-date ([`crate::http::http_date`]: RFC
+//! 9110's three forms, then RFC 2822 for a numeric zone).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use reqwest::header::{HeaderMap, DATE};
 
 /// The time the service says it answered, as naive UTC.
@@ -9,7 +11,7 @@ pub fn service_now(headers: &HeaderMap) -> NaiveDateTime {
     headers
         .get(DATE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok())
+        .and_then(crate::http::http_date)
         .map_or_else(|| Utc::now().naive_utc(), |t| t.naive_utc())
 }
 
@@ -35,6 +37,20 @@ mod tests {
         }
         let local = Utc::now().naive_utc();
         assert!((service_now(&HeaderMap::new()) - local).num_seconds().abs() < 60);
+    }
+
+    #[test]
+    fn reads_the_date_header_in_every_form() {
+        let mut h = HeaderMap::new();
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 09:49:37 +0100",
+        ] {
+            h.insert(DATE, text.parse().unwrap());
+            assert_eq!(crate::timestamp::format(service_now(&h)), "1994-11-06T08:49:37.000000", "{text:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! The HTTP client: timeouts, TLS, redirects that never carry the token to
 //! another host, caps on the response head and body, and the mapping of
 //! transport failures to typed errors.
+//!
+//! HTTP-dates (`Retry-After`, and `Date` for [`crate::clock`]) are read as
+//! RFC 9110 §5.6.7 has recipients read them: IMF-fixdate, RFC 850 and
+//! asctime, by the `httpdate` crate ([`http_date`]). What it refuses is then
+//! read as RFC 2822 (chrono), so a service that sends a numeric zone
+//! (`Wed, 21 Oct 2015 07:28:00 +0000`), a one-digit day or no weekday is
+//! still understood.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -358,9 +365,18 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let wait = http_date(value)? - chrono::Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP-date in any of RFC 9110's three forms, else (the form a few
+/// services send) RFC 2822; `None` when it is neither.
+pub fn http_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    match httpdate::parse_http_date(text) {
+        Ok(at) => Some(at.into()),
+        Err(_) => chrono::DateTime::parse_from_rfc2822(text).ok().map(|at| at.with_timezone(&chrono::Utc)),
+    }
 }
 
 /// The message of an error body: Panko's `{"error_message": …}` (sometimes a
@@ -437,6 +453,60 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
         h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    /// RFC 9110 §5.6.7's three forms of one instant, and RFC 2822 with a
+    /// numeric zone.
+    fn forms(at: chrono::DateTime<chrono::Utc>) -> [String; 4] {
+        [
+            at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            at.format("%A, %d-%b-%y %H:%M:%S GMT").to_string(),
+            at.format("%a %b %e %H:%M:%S %Y").to_string(),
+            at.format("%a, %d %b %Y %H:%M:%S +0000").to_string(),
+        ]
+    }
+
+    #[test]
+    fn http_dates_in_every_form() {
+        let expected = chrono::DateTime::parse_from_rfc3339("1994-11-06T08:49:37Z").unwrap();
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 +0000",
+            "Sun, 6 Nov 1994 10:49:37 +0200",
+            " 6 Nov 1994 08:49:37 GMT ",
+        ] {
+            assert_eq!(http_date(text), Some(expected.into()), "{text:?}");
+        }
+        assert_eq!(
+            forms(expected.into())[..3],
+            ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"]
+        );
+        for bad in ["", "soon", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun Nov 6 08:49:37"] {
+            assert_eq!(http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_as_a_date_in_every_form() {
+        let mut h = reqwest::header::HeaderMap::new();
+        let later = chrono::Utc::now() + chrono::Duration::hours(1);
+        for text in forms(later) {
+            h.insert("retry-after", text.parse().unwrap());
+            let wait = retry_after(&h).unwrap_or_else(|| panic!("{text:?}"));
+            assert!(wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3600), "{text:?}: {wait:?}");
+        }
+        // a date past: no wait
+        for text in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            h.insert("retry-after", text.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{text:?}");
+        }
+        // neither seconds nor a date: none
+        for bad in ["soon", "-5", "1.5", ""] {
+            h.insert("retry-after", bad.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "{bad:?}");
+        }
     }
 
     /// A real HTTP server on 127.0.0.1 that answers one request with
