@@ -6,9 +6,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls_pki_types::pem::PemObject;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::ServerCertVerifier;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use url::Url;
 
 use super::{roots, CaFileVerifier, ExtendedKeyUsage, TrustedCertificates, Validity, When};
@@ -26,7 +27,7 @@ fn pem(name: &str) -> Vec<u8> {
 }
 
 fn der(name: &str) -> CertificateDer<'static> {
-    rustls_pemfile::certs(&mut pem(name).as_slice()).next().unwrap().unwrap()
+    CertificateDer::from_pem_slice(&pem(name)).unwrap()
 }
 
 /// Serves HTTPS on 127.0.0.1 with `name`.pem and `name`.key, requiring a
@@ -35,9 +36,8 @@ fn der(name: &str) -> CertificateDer<'static> {
 /// presented a certificate in `X-Alpn` and `X-Client-Cert`. Returns the
 /// port.
 fn serve(name: &str, client_ca: Option<&str>) -> u16 {
-    let certs =
-        rustls_pemfile::certs(&mut pem(&format!("{name}.pem")).as_slice()).collect::<Result<Vec<_>, _>>().unwrap();
-    let key = rustls_pemfile::private_key(&mut pem(&format!("{name}.key")).as_slice()).unwrap().unwrap();
+    let certs = CertificateDer::pem_slice_iter(&pem(&format!("{name}.pem"))).collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&pem(&format!("{name}.key"))).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder =
         rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
@@ -219,6 +219,16 @@ fn a_client_key_that_is_not_pem_names_the_option() {
     let Error::Config { key, message } = &error else { panic!("{error:?}") };
     assert_eq!(key, "http.client_cert");
     assert!(message.contains("no PEM private key"), "{message}");
+}
+
+#[test]
+fn a_truncated_ca_pem_says_which_end_is_missing() {
+    let ca = String::from_utf8(pem("ca.pem")).unwrap();
+    let options = serde_json::json!({"url": "https://127.0.0.1:1/", "ca_pem": &ca[..ca.len() / 2]});
+    let error = Http::new(&Config::from_value(&options).unwrap()).err().unwrap();
+    let Error::Config { key, message } = &error else { panic!("{error:?}") };
+    assert_eq!(key, "http.ca_pem");
+    assert_eq!(message, "is not a PEM bundle: section end \"-----END CERTIFICATE-----\" missing");
 }
 
 #[test]
