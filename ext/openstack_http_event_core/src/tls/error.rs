@@ -113,18 +113,24 @@ pub enum ParseError {
 
 impl Rejection {
     /// The rejection `error` carries: a rustls error refusing the
-    /// certificate for one, directly or inside the I/O errors the
-    /// connection failed with (tokio-rustls wraps it in one, reqwest's
-    /// connector in another).
+    /// certificate for one ([`rustls_error`]).
     pub fn carried_by<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Rejection> {
         use tokio_rustls::rustls::{CertificateError, Error, OtherError};
-        let mut error = error;
-        while let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            error = inner;
-        }
-        match error.downcast_ref::<Error>()? {
+        match rustls_error(error)? {
             Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => inner.downcast_ref::<Rejection>(),
             _ => None,
         }
     }
+}
+
+/// The rustls error `error` is, or carries inside the I/O errors the
+/// connection failed with (tokio-rustls wraps it in one, reqwest's
+/// connector in another). An I/O error's `source()` skips the error it
+/// wraps, so a walk of the source chain finds it only through this.
+pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a tokio_rustls::rustls::Error> {
+    let mut error = error;
+    while let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        error = inner;
+    }
+    error.downcast_ref()
 }

@@ -248,6 +248,22 @@ fn an_https_url_on_a_plain_http_port_says_so() {
 }
 
 #[test]
+fn a_server_closing_during_the_handshake_is_an_ssl_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+            // the ClientHello, then a close without a word
+            let _ = stream.read(&mut [0u8; 4096]);
+        }
+    });
+    let message = ssl_message(get("127.0.0.1", port, serde_json::json!({})));
+    assert!(message.contains("tls handshake eof"), "{message}");
+}
+
+#[test]
 fn the_validity_is_read_from_the_certificate() {
     // 2026-12-02T04:51:47Z (UTCTime) to 2126-11-08T04:51:47Z (GeneralizedTime)
     let validity = Validity::of(der("self-signed.pem").as_ref()).unwrap();
