@@ -169,18 +169,34 @@ fn parse_args() -> Args {
     args
 }
 
+/// A PEM file's error: `path`, then the I/O error as it is, or the missing
+/// end line or the bad start line as text (pem::Error shows their bytes as
+/// numbers).
+fn pem_error(path: &str, error: rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    match error {
+        Error::Io(e) => format!("{path}: {e}"),
+        Error::MissingSectionEnd { end_marker } => {
+            format!("{path}: section end \"-----END {}-----\" missing", String::from_utf8_lossy(&end_marker))
+        }
+        Error::IllegalSectionStart { line } => {
+            format!("{path}: illegal section start: {:?}", String::from_utf8_lossy(&line))
+        }
+        other => format!("{path}: {other}"),
+    }
+}
+
 /// A TLS acceptor from PEM files: the certificate chain and its key.
 fn tls_acceptor(cert: &str, key: &str, client_ca: Option<&str>) -> Result<tokio_rustls::TlsAcceptor, String> {
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).map_err(|e| format!("{cert}: {e}"))?,
-    ))
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(|e| format!("{cert}: {e}"))?;
-    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).map_err(|e| format!("{key}: {e}"))?,
-    ))
-    .map_err(|e| format!("{key}: {e}"))?
-    .ok_or_else(|| format!("{key}: no private key"))?;
+    use rustls_pki_types::pem::{Error, PemObject};
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| pem_error(cert, e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| match e {
+        Error::NoItemsFound => format!("{key}: no private key"),
+        e => pem_error(key, e),
+    })?;
     use tokio_rustls::rustls;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
@@ -190,9 +206,8 @@ fn tls_acceptor(cert: &str, key: &str, client_ca: Option<&str>) -> Result<tokio_
         None => builder.with_no_client_auth(),
         Some(path) => {
             let mut roots = rustls::RootCertStore::empty();
-            let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
-            for ca in rustls_pemfile::certs(&mut std::io::BufReader::new(file)) {
-                roots.add(ca.map_err(|e| format!("{path}: {e}"))?).map_err(|e| format!("{path}: {e}"))?;
+            for ca in CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))? {
+                roots.add(ca.map_err(|e| pem_error(path, e))?).map_err(|e| format!("{path}: {e}"))?;
             }
             let verifier =
                 rustls::server::WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider)

@@ -1,5 +1,6 @@
 //! JSON Pointers (RFC 6901): `""` is the whole document, `/a/0/b~1c`
-//! walks member `a`, item 0, member `b/c`.
+//! walks member `a`, item 0, member `b/c`. An item is selected only by
+//! `0` or digits without a leading zero (`/01`, `/+1`, `/-` select none).
 
 use std::fmt;
 
@@ -67,13 +68,7 @@ impl Pointer {
         for token in &self.tokens {
             at = match at {
                 Value::Object(members) => members.iter().rev().find(|(k, _)| k == token).map(|(_, v)| v)?,
-                Value::Array(items) => {
-                    // RFC 6901: no leading zeros, no sign
-                    if token.is_empty() || (token.len() > 1 && token.starts_with('0')) {
-                        return None;
-                    }
-                    items.get(token.parse::<usize>().ok()?)?
-                }
+                Value::Array(items) => items.get(index(token)?)?,
                 _ => return None,
             };
         }
@@ -86,17 +81,23 @@ impl Pointer {
         for token in &self.tokens {
             at = match at {
                 Value::Object(members) => members.iter_mut().rev().find(|(k, _)| k == token).map(|(_, v)| v)?,
-                Value::Array(items) => {
-                    if token.is_empty() || (token.len() > 1 && token.starts_with('0')) {
-                        return None;
-                    }
-                    items.get_mut(token.parse::<usize>().ok()?)?
-                }
+                Value::Array(items) => items.get_mut(index(token)?)?,
                 _ => return None,
             };
         }
         Some(std::mem::replace(at, Value::Null))
     }
+}
+
+/// An array index token (RFC 6901 `array-index`): `0`, or digits without a
+/// leading zero. Anything else selects no item: `01`, `-`, `""`, and `+1`,
+/// which `usize::from_str` alone would read as 1.
+fn index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    token.parse().ok()
 }
 
 impl fmt::Display for Pointer {
@@ -132,6 +133,21 @@ mod tests {
         assert_eq!(get("/nope"), None);
         // a repeated member: the last one
         assert_eq!(Pointer::parse("/a/z").unwrap().get(&doc()), Some(&Value::Int(2)));
+    }
+
+    #[test]
+    fn an_item_is_selected_only_by_an_rfc_6901_index() {
+        let mut d = json::parse(br#"[10,11,12]"#, 100).unwrap();
+        let get = |d: &Value, p: &str| Pointer::parse(p).unwrap().get(d).cloned();
+        assert_eq!(
+            (get(&d, "/0"), get(&d, "/1"), get(&d, "/2")),
+            (Some(Value::Int(10)), Some(Value::Int(11)), Some(Value::Int(12)))
+        );
+        for bad in ["/+1", "/01", "/00", "/-", "/-1", "/ 1", "/1 ", "/1.0", "/", "/99999999999999999999999", "/٣"] {
+            assert_eq!(get(&d, bad), None, "{bad:?}");
+            assert_eq!(Pointer::parse(bad).unwrap().take(&mut d), None, "{bad:?}");
+        }
+        assert_eq!(d, json::parse(br#"[10,11,12]"#, 100).unwrap());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HTTP client: timeouts, TLS, redirects that never carry the token to
 //! another host, caps on the response head and body, and the mapping of
 //! transport failures to typed errors.
+//! `Retry-After` may be an HTTP-date, read as [`http_date`] reads one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::cassette::{Interaction, Recorder};
 use crate::tls::{client_config, ClientIdentity, TlsSettings, TrustedCertificates};
+use crate::util::clock::http_date;
 use crate::util::scrub::redact;
 
 pub struct Http {
@@ -304,10 +306,23 @@ fn same_host_only(attempt: redirect::Attempt) -> redirect::Action {
     }
 }
 
+/// How TLS failed, in a request's error.
+enum TlsFailure {
+    /// The peer does not speak TLS.
+    NotTls,
+    /// Anything else: a certificate refused, an alert, the handshake cut.
+    Other,
+}
+
+/// The typed error for a failed request, sorted by the types in its source
+/// chain (hyper's and rustls's errors), never by their text: the text is
+/// only the message.
 fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
+    use tokio_rustls::rustls;
     let error = error.without_url();
     let mut detail = error.to_string();
     let mut head_too_big = false;
+    let mut tls: Option<TlsFailure> = None;
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {
         detail.push_str(": ");
@@ -318,30 +333,53 @@ fn transport_error(url: &str, error: reqwest::Error, s: &Caps) -> Error {
         }
         // hyper's own ceiling on a head (its ~400 KiB read buffer, or 100
         // fields): "message head is too large" (`is_parse_too_large` needs
-        // hyper's server feature)
-        head_too_big |=
-            inner.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_parse() && e.to_string().contains("too large"));
+        // hyper's server feature, which the push receiver turns on)
+        head_too_big |= inner.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse_too_large);
+        tls = tls.or_else(|| match crate::tls::rustls_error(inner) {
+            // the first bytes are not a TLS record's: what a plain HTTP (or
+            // any other non-TLS) answer starts with is not a content type
+            Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => Some(TlsFailure::NotTls),
+            Some(_) => Some(TlsFailure::Other),
+            // tokio-rustls's "tls handshake eof": the server closed the
+            // connection before the handshake ended. Its only type is the
+            // kind; while connecting nothing but the TLS handshake reads
+            // (the TCP connector does not, the proxy tunnel fails with
+            // hyper-util's TunnelError), so the kind alone says it
+            None if error.is_connect() && io_error_of_kind(inner, std::io::ErrorKind::UnexpectedEof) => {
+                Some(TlsFailure::Other)
+            }
+            None => None,
+        });
         source = inner.source();
     }
     if head_too_big {
         return head_too_large(url, s.max_header_bytes, "the head is too large for the HTTP parser");
     }
-    let lower = detail.to_ascii_lowercase();
     if error.is_timeout() {
         let after = if error.is_connect() { s.open_timeout } else { s.read_timeout };
         return Error::Timeout { url: url.to_owned(), after };
     }
-    if url.starts_with("https:") && (lower.contains("invalidcontenttype") || lower.contains("corrupt message")) {
-        // rustls met an HTTP answer where a TLS record should be
-        return Error::Ssl {
+    match tls {
+        Some(TlsFailure::NotTls) if url.starts_with("https:") => Error::Ssl {
             url: url.to_owned(),
             message: format!("the port speaks plain HTTP, not TLS: use an http:// URL ({detail})"),
-        };
+        },
+        Some(_) => Error::Ssl { url: url.to_owned(), message: detail },
+        None => Error::Connection { url: url.to_owned(), message: detail },
     }
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        return Error::Ssl { url: url.to_owned(), message: detail };
+}
+
+/// Whether `error` is an I/O error of `kind`, or wraps one in I/O errors
+/// (hyper-rustls wraps tokio-rustls's in one of its own).
+fn io_error_of_kind(error: &(dyn std::error::Error + 'static), kind: std::io::ErrorKind) -> bool {
+    let mut error = Some(error);
+    while let Some(io) = error.and_then(|e| e.downcast_ref::<std::io::Error>()) {
+        if io.kind() == kind {
+            return true;
+        }
+        error = io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static));
     }
-    Error::Connection { url: url.to_owned(), message: detail }
+    false
 }
 
 /// `Retry-After` in seconds or as an HTTP-date.
@@ -350,8 +388,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let wait = http_date(value)? - chrono::Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -431,6 +468,60 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
     }
 
+    /// RFC 9110 §5.6.7's three forms of one instant, and RFC 2822 with a
+    /// numeric zone.
+    fn forms(at: chrono::DateTime<chrono::Utc>) -> [String; 4] {
+        [
+            at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            at.format("%A, %d-%b-%y %H:%M:%S GMT").to_string(),
+            at.format("%a %b %e %H:%M:%S %Y").to_string(),
+            at.format("%a, %d %b %Y %H:%M:%S +0000").to_string(),
+        ]
+    }
+
+    #[test]
+    fn http_dates_in_every_form() {
+        let expected = chrono::DateTime::parse_from_rfc3339("1994-11-06T08:49:37Z").unwrap();
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 +0000",
+            "Sun, 6 Nov 1994 10:49:37 +0200",
+            " 6 Nov 1994 08:49:37 GMT ",
+        ] {
+            assert_eq!(http_date(text), Some(expected.into()), "{text:?}");
+        }
+        assert_eq!(
+            forms(expected.into())[..3],
+            ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"]
+        );
+        for bad in ["", "soon", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun Nov 6 08:49:37"] {
+            assert_eq!(http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_as_a_date_in_every_form() {
+        let mut h = reqwest::header::HeaderMap::new();
+        let later = chrono::Utc::now() + chrono::Duration::hours(1);
+        for text in forms(later) {
+            h.insert("retry-after", text.parse().unwrap());
+            let wait = retry_after(&h).unwrap_or_else(|| panic!("{text:?}"));
+            assert!(wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3600), "{text:?}: {wait:?}");
+        }
+        // a date past: no wait
+        for text in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            h.insert("retry-after", text.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{text:?}");
+        }
+        // neither seconds nor a date: none
+        for bad in ["soon", "-5", "1.5", ""] {
+            h.insert("retry-after", bad.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "{bad:?}");
+        }
+    }
+
     /// A real HTTP server on 127.0.0.1 that answers one request with
     /// `body`, gzip-encoded, its Content-Length the compressed size.
     fn serve_gzip(body: Vec<u8>) -> Url {
@@ -479,6 +570,47 @@ mod tests {
         let Error::TooLarge { option, limit, message, .. } = &error else { panic!("{error}") };
         assert_eq!((*option, *limit), ("http.max_response_bytes", 64 * 1024));
         assert!(message.contains("grew past 65536 bytes"), "{message}");
+    }
+
+    /// A real HTTP server on 127.0.0.1 that answers one request with `head`
+    /// (and no body).
+    fn serve_head(head: Vec<u8>) -> Url {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/events", listener.local_addr().unwrap())).unwrap();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            crate::testing::read_request_head(&mut stream);
+            let _ = stream.write_all(&head);
+        });
+        url
+    }
+
+    #[test]
+    fn a_head_too_large_for_the_http_parser_names_max_header_bytes() {
+        let one_long = format!("HTTP/1.1 200 OK\r\nX-Pad: {}\r\nContent-Length: 0\r\n\r\n", "a".repeat(600 << 10));
+        let many: String = (0..120).map(|i| format!("X-Field-{i}: x\r\n")).collect();
+        let many = format!("HTTP/1.1 200 OK\r\n{many}Content-Length: 0\r\n\r\n");
+        for head in [one_long, many] {
+            let url = serve_head(head.into_bytes());
+            let config =
+                Config::from_value(&serde_json::json!({"url": url.as_str(), "max_header_bytes": 2_000_000})).unwrap();
+            let mut http = Http::new(&config).unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let error = runtime.block_on(async { http.get(url, &[]).unwrap().await }).err().unwrap();
+            let Error::TooLarge { option, limit, message, .. } = &error else { panic!("{error}") };
+            assert_eq!((*option, *limit), ("http.max_header_bytes", 2_000_000));
+            assert!(message.contains("too large for the HTTP parser"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_connection_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        for scheme in ["http", "https"] {
+            let error = fetch(Url::parse(&format!("{scheme}://127.0.0.1:{port}/")).unwrap(), 1024).err().unwrap();
+            assert!(matches!(error, Error::Connection { .. }), "{error:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The TLS module's errors: [`TlsError`] while the configuration is built
-//! (bad PEM, no key…), [`Rejection`] when a server's certificate is refused
-//! for a reason rustls has no variant of its own for.
+//! (bad PEM, no key…), [`PemError`] for a PEM text that cannot be read,
+//! [`Rejection`] when a server's certificate is refused for a reason rustls
+//! has no variant of its own for.
+
+use std::fmt;
+
+use rustls_pki_types::pem;
 
 /// A TLS configuration that cannot be built. The HTTP client turns it into
 /// [`crate::Error::Config`] naming the option.
@@ -8,7 +13,7 @@
 pub enum TlsError {
     /// The trusted certificates' PEM text cannot be read.
     #[error("is not a PEM bundle: {0}")]
-    CaPem(std::io::Error),
+    CaPem(PemError),
 
     /// A trusted certificate that cannot be a trust anchor.
     #[error("certificate {index} of the bundle cannot be trusted: {source}")]
@@ -16,7 +21,7 @@ pub enum TlsError {
 
     /// The client certificate and key's PEM text cannot be read.
     #[error("is not a PEM certificate and key: {0}")]
-    IdentityPem(std::io::Error),
+    IdentityPem(PemError),
 
     /// No certificate in the client certificate's PEM text.
     #[error("is not a PEM certificate and key: no PEM certificate in it")]
@@ -41,6 +46,33 @@ pub enum TlsError {
     /// rustls refuses the protocol versions.
     #[error("cannot build the TLS configuration: {0}")]
     Config(tokio_rustls::rustls::Error),
+}
+
+/// A PEM text that cannot be read. Its message shows the missing end line
+/// or the bad start line as text (the PEM reader's own shows their bytes as
+/// numbers), an I/O error as it is.
+#[derive(Debug)]
+pub struct PemError(pub pem::Error);
+
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            pem::Error::MissingSectionEnd { end_marker } => {
+                write!(f, "section end \"-----END {}-----\" missing", String::from_utf8_lossy(end_marker))
+            }
+            pem::Error::IllegalSectionStart { line } => {
+                write!(f, "illegal section start: {:?}", String::from_utf8_lossy(line))
+            }
+            pem::Error::Io(e) => e.fmt(f),
+            other => other.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PemError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 /// Why a server's certificate was refused, when rustls's own
@@ -81,18 +113,24 @@ pub enum ParseError {
 
 impl Rejection {
     /// The rejection `error` carries: a rustls error refusing the
-    /// certificate for one, directly or inside the I/O errors the
-    /// connection failed with (tokio-rustls wraps it in one, reqwest's
-    /// connector in another).
+    /// certificate for one ([`rustls_error`]).
     pub fn carried_by<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Rejection> {
         use tokio_rustls::rustls::{CertificateError, Error, OtherError};
-        let mut error = error;
-        while let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            error = inner;
-        }
-        match error.downcast_ref::<Error>()? {
+        match rustls_error(error)? {
             Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => inner.downcast_ref::<Rejection>(),
             _ => None,
         }
     }
+}
+
+/// The rustls error `error` is, or carries inside the I/O errors the
+/// connection failed with (tokio-rustls wraps it in one, reqwest's
+/// connector in another). An I/O error's `source()` skips the error it
+/// wraps, so a walk of the source chain finds it only through this.
+pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a tokio_rustls::rustls::Error> {
+    let mut error = error;
+    while let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        error = inner;
+    }
+    error.downcast_ref()
 }

@@ -1,9 +1,10 @@
 //! The client certificate (`http.client_cert`) and its key
 //! (`http.client_key`) the client presents when a server asks.
 
+use rustls_pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::TlsError;
+use super::{PemError, TlsError};
 
 /// A certificate chain and its private key.
 #[derive(Debug)]
@@ -20,15 +21,17 @@ impl ClientIdentity {
         let mut both = cert.to_vec();
         both.push(b'\n');
         both.extend_from_slice(key);
-        let chain = rustls_pemfile::certs(&mut both.as_slice())
+        let chain = CertificateDer::pem_slice_iter(&both)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(TlsError::IdentityPem)?;
+            .map_err(|e| TlsError::IdentityPem(PemError(e)))?;
         if chain.is_empty() {
             return Err(TlsError::NoClientCertificate);
         }
-        let key = rustls_pemfile::private_key(&mut both.as_slice())
-            .map_err(TlsError::IdentityPem)?
-            .ok_or(TlsError::NoClientKey)?;
+        let key = match PrivateKeyDer::from_pem_slice(&both) {
+            Ok(key) => key,
+            Err(pem::Error::NoItemsFound) => return Err(TlsError::NoClientKey),
+            Err(e) => return Err(TlsError::IdentityPem(PemError(e))),
+        };
         Ok(ClientIdentity { chain, key })
     }
 }

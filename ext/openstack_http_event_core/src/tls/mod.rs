@@ -19,7 +19,7 @@ mod verifier;
 
 pub use accept_any::AcceptAnyCertificate;
 pub use client_config::{client_config, TlsSettings};
-pub use error::{ParseError, Rejection, TlsError};
+pub use error::{rustls_error, ParseError, PemError, Rejection, TlsError};
 pub use fields::CertificateFields;
 pub use identity::ClientIdentity;
 pub use key_usage::ExtendedKeyUsage;

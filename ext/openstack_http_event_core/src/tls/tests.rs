@@ -6,9 +6,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls_pki_types::pem::PemObject;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::ServerCertVerifier;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use url::Url;
 
 use super::{roots, CaFileVerifier, ExtendedKeyUsage, TrustedCertificates, Validity, When};
@@ -26,7 +27,7 @@ fn pem(name: &str) -> Vec<u8> {
 }
 
 fn der(name: &str) -> CertificateDer<'static> {
-    rustls_pemfile::certs(&mut pem(name).as_slice()).next().unwrap().unwrap()
+    CertificateDer::from_pem_slice(&pem(name)).unwrap()
 }
 
 /// Serves HTTPS on 127.0.0.1 with `name`.pem and `name`.key, requiring a
@@ -35,9 +36,8 @@ fn der(name: &str) -> CertificateDer<'static> {
 /// presented a certificate in `X-Alpn` and `X-Client-Cert`. Returns the
 /// port.
 fn serve(name: &str, client_ca: Option<&str>) -> u16 {
-    let certs =
-        rustls_pemfile::certs(&mut pem(&format!("{name}.pem")).as_slice()).collect::<Result<Vec<_>, _>>().unwrap();
-    let key = rustls_pemfile::private_key(&mut pem(&format!("{name}.key")).as_slice()).unwrap().unwrap();
+    let certs = CertificateDer::pem_slice_iter(&pem(&format!("{name}.pem"))).collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&pem(&format!("{name}.key"))).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder =
         rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
@@ -222,6 +222,16 @@ fn a_client_key_that_is_not_pem_names_the_option() {
 }
 
 #[test]
+fn a_truncated_ca_pem_says_which_end_is_missing() {
+    let ca = String::from_utf8(pem("ca.pem")).unwrap();
+    let options = serde_json::json!({"url": "https://127.0.0.1:1/", "ca_pem": &ca[..ca.len() / 2]});
+    let error = Http::new(&Config::from_value(&options).unwrap()).err().unwrap();
+    let Error::Config { key, message } = &error else { panic!("{error:?}") };
+    assert_eq!(key, "http.ca_pem");
+    assert_eq!(message, "is not a PEM bundle: section end \"-----END CERTIFICATE-----\" missing");
+}
+
+#[test]
 fn an_https_url_on_a_plain_http_port_says_so() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -235,6 +245,22 @@ fn an_https_url_on_a_plain_http_port_says_so() {
     });
     let message = ssl_message(get("127.0.0.1", port, serde_json::json!({})));
     assert!(message.contains("speaks plain HTTP"), "{message}");
+}
+
+#[test]
+fn a_server_closing_during_the_handshake_is_an_ssl_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+            // the ClientHello, then a close without a word
+            let _ = stream.read(&mut [0u8; 4096]);
+        }
+    });
+    let message = ssl_message(get("127.0.0.1", port, serde_json::json!({})));
+    assert!(message.contains("tls handshake eof"), "{message}");
 }
 
 #[test]

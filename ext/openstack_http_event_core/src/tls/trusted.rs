@@ -1,9 +1,10 @@
 //! The certificates of `http.ca_file` / `http.ca_pem`: trust anchors for
 //! chains, and certificates a server may present as its own.
 
+use rustls_pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
-use super::TlsError;
+use super::{PemError, TlsError};
 
 /// The certificates of a PEM bundle, in its order.
 #[derive(Debug, Clone, Default)]
@@ -13,7 +14,9 @@ impl TrustedCertificates {
     /// The `CERTIFICATE` blocks of `pem` (other blocks are skipped, as
     /// OpenSSL does).
     pub fn from_pem(pem: &[u8]) -> Result<Self, TlsError> {
-        let certs = rustls_pemfile::certs(&mut &*pem).collect::<Result<Vec<_>, _>>().map_err(TlsError::CaPem)?;
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TlsError::CaPem(PemError(e)))?;
         Ok(TrustedCertificates(certs))
     }
 
