@@ -66,7 +66,7 @@ RSpec.describe "Recording to a VCR cassette and replaying it" do
     expect(service.requests).to be_empty # the recording service was not asked
   end
 
-  it "replays a cassette however VCR's serializers wrote it: Psych's YAML (block scalars, anchors) or JSON" do
+  it "replays a cassette however VCR's serializers wrote it, as it is: Psych's YAML (block scalars, anchors, !binary) or JSON" do
     service.configure(:auth => "none")
     service.generate(:count => 150, :start => "2026-01-01T00:00:00", :step_ms => 10, :prefix => "v")
     recorded = record(:url => service.url, :auth => {:type => :none})
@@ -77,18 +77,37 @@ RSpec.describe "Recording to a VCR cassette and replaying it" do
       body["string"] = JSON.pretty_generate(JSON.parse(body["string"])) # many lines: a block scalar
       i["request"]["body"] = shared # the same object twice: Psych writes an anchor and aliases
     end
+    bytes = "\xFF\x00\xFEnot UTF-8".b
+    blob = {"request" => {"method" => "get", "uri" => "#{service.url}/blob", "body" => shared, "headers" => {}},
+            "response" => {"status" => {"code" => 200, "message" => "OK"}, "headers" => {"Content-Type" => ["application/octet-stream"]},
+                           "body" => {"encoding" => "ASCII-8BIT", "string" => bytes}},
+            "recorded_at" => "Thu, 01 Jan 2026 00:00:00 GMT"}
     psych = File.join(@dir, "psych.yml")
-    File.write(psych, YAML.dump(data))
-    expect(File.read(psych)).to include("|-").and include("&1")
+    File.write(psych, YAML.dump(data.merge("http_interactions" => data["http_interactions"] + [blob])))
+    expect(File.read(psych)).to include("|-").and include("&1").and include("!binary")
+    # VCR's JSON keeps bytes that are not UTF-8 as base64_string (preserve_exact_body_bytes)
+    blob["response"]["body"] = {"encoding" => "ASCII-8BIT", "base64_string" => [bytes].pack("m0")}
     json = File.join(@dir, "vcr.json")
-    File.write(json, JSON.generate(data))
+    File.write(json, JSON.generate(data.merge("http_interactions" => data["http_interactions"] + [blob])))
 
     [psych, json].each do |path|
       replayed = with_cassette(path) do |url|
+        expect(Net::HTTP.get(URI("#{url}/blob")).b).to eq(bytes)
         ids(drain(OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}, :page_size => 100})))
       end
       expect(replayed).to eq(recorded)
     end
+  end
+
+  it "refuses a YAML file that is no cassette, naming the file and the line" do
+    broken = File.join(@dir, "broken.yml")
+    File.write(broken, "http_interactions:\n- request:\n    method: get\n    uri: \"http://h/x\n")
+    expect { with_cassette(broken) { raise "not reached" } }
+      .to raise_error(RuntimeError, %r{did not start.*broken\.yml: not a YAML VCR cassette: .*line 4}m)
+    settings = File.join(@dir, "settings.yml")
+    File.write(settings, YAML.dump("http" => {"url" => "http://h"}))
+    expect { with_cassette(settings) { raise "not reached" } }
+      .to raise_error(RuntimeError, %r{settings\.yml: not a YAML VCR cassette: missing field `http_interactions` at line 2})
   end
 
   it "answers a request the cassette does not hold with a 404 naming it, and the helper raises" do

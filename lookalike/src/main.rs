@@ -20,7 +20,6 @@ mod push_counts;
 mod push_target;
 mod replay;
 mod store;
-mod yaml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,9 +4,7 @@ require "json"
 require "net/http"
 require "openssl"
 require "open3"
-require "tempfile"
 require "timeout"
-require "yaml"
 
 # Drives the project's Panko/Keystone look-alike (lookalike/, a Rust binary)
 # from Ruby: start it on an OS-picked port, feed it events and faults, read
@@ -60,21 +58,26 @@ class Lookalike
   end
 
   # Replays a cassette (recorded with `openstack-http-events record` or
-  # `:http => {:record => path}`) for the block: requests are answered by
-  # method, path and query; a request the cassette cannot answer gets a 404
-  # and makes this raise once the block is done.
+  # `:http => {:record => path}`, or by VCR) for the block: requests are
+  # answered by method, path and query; a request the cassette cannot answer
+  # gets a 404 and makes this raise once the block is done.
   #
   #   Lookalike.with_cassette("spec/fixtures/cassettes/panko.yml") do |url|
   #     monitor = OpenstackHTTPEventMonitor.new(:http => {:url => url, :auth => {:type => :none}})
   #   end
+  #
+  # The look-alike reads the file as it is, whatever VCR's serializer wrote:
+  # YAML as Psych writes it (block scalars, anchors, `!binary` bodies) or as
+  # the monitor records it, or JSON (`.json`, VCR's :json). A file that is
+  # no cassette makes it exit, and this raise with its message, naming the
+  # file (and, for YAML, the line).
   #
   # @yieldparam url [String] the replay's base URL: every origin recorded
   #   (Keystone's, the event service's) is served here, under its recorded path
   # @yieldparam service [Lookalike]
   # @raise [UnmatchedRequests] when a request had no recorded answer
   def self.with_cassette(path, allow_unmatched: false)
-    json = as_json_cassette(path)
-    service = start(:cassette => json.path)
+    service = start(:cassette => path)
     result = yield service.url, service
     unmatched = service.unmatched
     raise UnmatchedRequests, "not in #{path}: #{unmatched.join(", ")}" unless allow_unmatched || unmatched.empty?
@@ -82,39 +85,6 @@ class Lookalike
     result
   ensure
     service&.stop
-    json&.close!
-  end
-
-  # Any cassette VCR reads — YAML as Psych writes it (block scalars,
-  # `!binary` bodies, anchors) or JSON — as a JSON Tempfile in VCR's :json
-  # layout, the form the look-alike reads whatever wrote the cassette.
-  # Bodies that are not UTF-8 become `base64_string`, as VCR stores them.
-  # @return [Tempfile]
-  def self.as_json_cassette(path)
-    text = File.read(path)
-    data = if path.end_with?(".json") then JSON.parse(text)
-           else YAML.safe_load(text, :permitted_classes => [Symbol, Time, Date], :aliases => true)
-           end
-    raise ArgumentError, "#{path}: no http_interactions list" unless data.is_a?(Hash) && data["http_interactions"].is_a?(Array)
-
-    data["http_interactions"].each do |interaction|
-      %w[request response].each do |side|
-        body = interaction.dig(side, "body")
-        next unless body.is_a?(Hash) && body["string"].is_a?(String)
-
-        string = body["string"].dup.force_encoding(Encoding::UTF_8)
-        if string.valid_encoding?
-          body["string"] = string
-        else
-          body.delete("string")
-          body["base64_string"] = [string.b].pack("m0")
-        end
-      end
-    end
-    Tempfile.new(["cassette", ".json"]).tap do |file|
-      file.write(JSON.generate(data))
-      file.flush
-    end
   end
 
   # A replayed request had no recorded answer.
@@ -128,7 +98,8 @@ class Lookalike
     line = Timeout.timeout(10) { stdout.gets }
     unless line&.start_with?("LISTENING ")
       stop
-      raise "panko-lookalike did not start: #{line.inspect} #{@stderr.read.to_s[-500..]}"
+      err = @stderr.read.to_s
+      raise "panko-lookalike did not start: #{line.inspect} #{err.length > 500 ? err[-500..] : err}".rstrip
     end
     @url = line.split(" ", 2).last.strip
     drain_stderr

@@ -15,8 +15,8 @@
 //!
 //! The YAML is written by the small emitter below rather than a crate: every
 //! string is double-quoted with escapes, so no value can turn into another
-//! YAML type or break the structure, and the layout is fixed, which lets the
-//! look-alike read cassettes back with a reader for exactly this subset.
+//! YAML type or break the structure, and the layout is VCR's, fixed; VCR
+//! and the look-alike read it back as they read any YAML cassette.
 
 use base64::Engine as _;
 use std::fs::File;
