@@ -23,6 +23,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use reqwest::header::HeaderMap;
 
 use crate::error::{Error, Result};
@@ -157,7 +159,7 @@ fn body(out: &mut String, bytes: &[u8], scrub: &dyn Fn(&str) -> String) {
         }
         Err(_) => {
             out.push_str("      encoding: \"ASCII-8BIT\"\n");
-            out.push_str(&format!("      base64_string: {}\n", quote(&crate::auth::basic::base64(bytes))));
+            out.push_str(&format!("      base64_string: {}\n", quote(&STANDARD.encode(bytes))));
         }
     }
 }
