@@ -90,7 +90,7 @@ RSpec.describe "State file (:state, --state)" do
     expect(text).not_to include("secret")
     service.tokens.each { |token| expect(text).not_to include(token) }
     state = JSON.parse(text)
-    expect(state).to include("format" => "openstack_http_event_monitor state", "version" => 1)
+    expect(state).to include("format" => "openstack_http_event_monitor state", "version" => 2)
     expect(state["stream"]).to include("url=(catalog of #{service.keystone_url}")
     expect(state["delivered"].size).to eq(3)
   end
@@ -99,7 +99,7 @@ RSpec.describe "State file (:state, --state)" do
     backlog("c", 3)
     expect(cli("tail", "--once", "--state", path)[0]).to eq(0)
     whole = File.read(path)
-    [whole[0, whole.size / 2], "", "not json\n", whole.sub('"version":1', '"version":99')].each do |text|
+    [whole[0, whole.size / 2], "", "not json\n", whole.sub('"version":2', '"version":99')].each do |text|
       File.write(path, text)
       status, printed, err = cli("tail", "--once", "--state", path)
       expect([status, printed]).to eq([2, []])
@@ -107,6 +107,12 @@ RSpec.describe "State file (:state, --state)" do
       expect(File.read(path)).to eq(text)
     end
     expect(cli("tail", "--once", "--state", path, "--since", "now")[2]).to include("version 99")
+    # version 1's digests were of another function: refused, saying what to do
+    File.write(path, whole.sub('"version":2', '"version":1'))
+    status, printed, err = cli("tail", "--once", "--state", path)
+    expect([status, printed]).to eq([2, []])
+    expect(err).to include("invalid option http.state: #{path}: written by an earlier version of the gem")
+    expect(err).to include("remove the file to start afresh")
   end
 
   it "the state of another stream is refused, naming the option and the file" do
@@ -188,7 +194,7 @@ RSpec.describe "State file (:state, --state)" do
     end
 
     it "a corrupt state file or one of another stream is a ConfigurationError naming http.state and the file" do
-      File.write(path, "{\"format\": \"openstack_http_event_monitor state\", \"version\": 1")
+      File.write(path, "{\"format\": \"openstack_http_event_monitor state\", \"version\": 2")
       expect { monitor(:state => path) }
         .to raise_error(OpenstackHTTPEventMonitor::ConfigurationError, /http\.state: #{Regexp.escape(path)}: not a readable/)
       File.delete(path)

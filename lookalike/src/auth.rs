@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use hyper::header::HeaderMap;
 use serde_json::{json, Value};
 
@@ -105,7 +107,7 @@ fn bearer(authorization: &str) -> Option<&str> {
 
 fn basic(authorization: &str) -> Option<Vec<u8>> {
     let (scheme, rest) = authorization.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("basic").then(|| crate::base64::decode(rest.trim()))?
+    scheme.eq_ignore_ascii_case("basic").then(|| STANDARD.decode(rest.trim()).ok())?
 }
 
 /// `POST /oauth/token`: the client credentials grant, the client

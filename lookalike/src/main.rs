@@ -9,7 +9,6 @@
 
 mod app;
 mod auth;
-mod base64;
 mod ceilometer;
 mod domain;
 mod generic;

@@ -5,6 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
 /// The publisher URL, parsed.
 #[derive(Clone)]
 pub struct PushTarget {
@@ -79,7 +82,7 @@ impl PushTarget {
             let credentials =
                 [percent_decode(url.username()), b":".to_vec(), percent_decode(url.password().unwrap_or_default())]
                     .concat();
-            Some(format!("Basic {}", crate::base64::encode(&credentials)))
+            Some(format!("Basic {}", STANDARD.encode(credentials)))
         };
         // parse_qs, and the last value of a name wins (`_get_param`)
         let param = |name: &str| url.query_pairs().filter(|(k, _)| k == name).map(|(_, v)| v.into_owned()).last();
@@ -104,24 +107,9 @@ impl PushTarget {
     }
 }
 
-/// `%XX` sequences as bytes; anything else as is.
+/// `%XX` sequences as bytes; anything else (a stray `%`) as is.
 fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
+    percent_encoding::percent_decode_str(text).collect()
 }
 
 #[cfg(test)]
@@ -133,10 +121,7 @@ mod tests {
         let t = PushTarget::parse("http://ceilometer:p%40ss@127.0.0.1:8780/events?batch=False&timeout=3").unwrap();
         assert_eq!((t.host.as_str(), t.port, t.host_header.as_str()), ("127.0.0.1", 8780, "127.0.0.1:8780"));
         assert_eq!(t.path_and_query, "/events?batch=False&timeout=3");
-        assert_eq!(
-            t.authorization.as_deref(),
-            Some(format!("Basic {}", crate::base64::encode(b"ceilometer:p@ss")).as_str())
-        );
+        assert_eq!(t.authorization.as_deref(), Some("Basic Y2VpbG9tZXRlcjpwQHNz"));
         assert!(!t.batch);
         assert_eq!((t.timeout, t.max_retries), (Duration::from_secs(3), 2));
         assert_eq!(t.shown, "http://127.0.0.1:8780/events");

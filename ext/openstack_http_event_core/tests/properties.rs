@@ -269,7 +269,7 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
         ".{0,20}",
         prop::option::of(arb_time()),
         prop::option::of(arb_time()),
-        any::<[u64; 4]>(),
+        any::<[u64; 2]>(),
         arb_remembered(),
         arb_remembered(),
         prop::option::of(arb_time()),

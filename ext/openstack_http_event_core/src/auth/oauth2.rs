@@ -9,11 +9,12 @@
 //! (a tenth of its life, at most a minute), or until the service refuses it.
 //! The client secret goes to the token URL only.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use chrono::Utc;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde::Deserialize;
 
-use super::basic::base64;
 use super::{AuthFuture, Authenticator, Credentials};
 use crate::config::OAuth2Auth as Config;
 use crate::error::{Error, Result};
@@ -54,7 +55,7 @@ impl OAuth2Auth {
     pub fn request(&self) -> Result<(Vec<(HeaderName, HeaderValue)>, String)> {
         let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let pair = format!("{}:{}", encode(&self.config.client_id), encode(self.config.client_secret.expose()));
-        let basic = secret_value("http.auth.client_secret", &format!("Basic {}", base64(pair.as_bytes())))?;
+        let basic = secret_value("http.auth.client_secret", &format!("Basic {}", STANDARD.encode(pair)))?;
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if let Some(scope) = &self.config.scope {
@@ -194,11 +195,11 @@ mod tests {
         let (headers, body) = auth(Some("events read")).request().unwrap();
         assert_eq!(body, "grant_type=client_credentials&scope=events+read");
         // base64("my+client:s3cr%3At")
-        assert_eq!(headers[0].1.to_str().unwrap(), format!("Basic {}", base64(b"my+client:s3cr%3At")));
+        assert_eq!(headers[0].1.to_str().unwrap(), "Basic bXkrY2xpZW50OnMzY3IlM0F0");
         assert!(headers[0].1.is_sensitive());
         assert!(!body.contains("s3cr"));
         assert_eq!(auth(None).request().unwrap().1, "grant_type=client_credentials");
-        assert_eq!(auth(None).derived_secrets(), [base64(b"my+client:s3cr%3At")]);
+        assert_eq!(auth(None).derived_secrets(), ["bXkrY2xpZW50OnMzY3IlM0F0"]);
     }
 
     #[test]

@@ -18,12 +18,13 @@
 //! YAML type or break the structure, and the layout is VCR's, fixed; VCR
 //! and the look-alike read it back as they read any YAML cassette.
 
-use base64::Engine as _;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use reqwest::header::HeaderMap;
 
 use crate::error::{Error, Result};
@@ -158,10 +159,7 @@ fn body(out: &mut String, bytes: &[u8], scrub: &dyn Fn(&str) -> String) {
         }
         Err(_) => {
             out.push_str("      encoding: \"ASCII-8BIT\"\n");
-            out.push_str(&format!(
-                "      base64_string: {}\n",
-                quote(&base64::engine::general_purpose::STANDARD.encode(bytes))
-            ));
+            out.push_str(&format!("      base64_string: {}\n", quote(&STANDARD.encode(bytes))));
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::shared::Shared;
+use crate::state::snapshot::StateError;
 use crate::state::Snapshot;
 
 /// The option that names the file, as errors say it.
@@ -61,8 +62,10 @@ impl StateFile {
             Err(e) => return Err(self.error(format!("cannot read it: {e}"))),
         };
         let text = String::from_utf8(text).map_err(|_| self.error("not a readable state file (not UTF-8)"))?;
-        Snapshot::parse(&text).map(Some).map_err(|e| {
-            self.error(format!("{e}; restore the file, or remove it to start from http.since (events may then be delivered again or missed)"))
+        Snapshot::parse(&text).map(Some).map_err(|e| match e {
+            // it says what to do: there is nothing to restore
+            StateError::Earlier(_) => self.error(e),
+            e => self.error(format!("{e}; restore the file, or remove it to start from http.since (events may then be delivered again or missed)")),
         })
     }
 
@@ -116,7 +119,7 @@ mod tests {
     fn snapshot() -> Snapshot {
         Snapshot {
             stream: Stream::of(&serde_json::json!({"url": "http://x"})),
-            position: Position { seed: [1, 2, 3, 4], delivered: vec![(5, None)], ..Position::default() },
+            position: Position { seed: [1, 2], delivered: vec![(5, None)], ..Position::default() },
             floor: None,
             service_cursor: None,
         }
@@ -160,5 +163,20 @@ mod tests {
             assert!(message.starts_with("invalid option http.state: "), "{message}");
             assert!(message.contains(&path.display().to_string()) && message.contains("not a"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_version_1_file_is_refused_naming_the_option_and_saying_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("http.state");
+        let file = StateFile::new(path.clone());
+        file.write(&snapshot()).unwrap();
+        let v1 = std::fs::read_to_string(&path).unwrap().replace("\"version\":2", "\"version\":1");
+        std::fs::write(&path, &v1).unwrap();
+        let message = file.read().unwrap_err().to_string();
+        let expected =
+            format!("invalid option http.state: {}: written by an earlier version of the gem", path.display());
+        assert!(message.starts_with(&expected), "{message}");
+        assert!(message.contains("remove the file to start afresh") && !message.contains("restore"), "{message}");
     }
 }

@@ -15,6 +15,9 @@
 //! The file is JSON, written by [`Snapshot::to_json`] and read strictly by
 //! [`Snapshot::parse`]: any unknown, missing or malformed field, another
 //! format version, or a truncated file is an error, never a fresh start.
+//! A version-1 file (digests of `str::hash` fed to std's SipHasher, which
+//! a toolchain may change) cannot be converted, as the ids are not kept:
+//! it is refused with what to do ([`StateError::Earlier`]).
 //! It holds no password or token: the URL is shown without its password
 //! and query, the options that may hold secrets only enter the SHA-256.
 
@@ -27,8 +30,10 @@ use crate::util::timestamp;
 
 /// What the file says it is.
 pub const FORMAT: &str = "openstack_http_event_monitor state";
-/// The version of the file's layout this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The version of the file's layout this build reads and writes: 2 since
+/// the digests are SipHash-2-4 (128-bit output) of the id's bytes under a
+/// 128-bit seed.
+pub const VERSION: u32 = 2;
 
 /// Why a state could not be read; the caller names the file and option.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +44,14 @@ pub enum StateError {
     /// Another program's JSON, or another version of this one's.
     #[error("{0}")]
     Version(String),
+    /// A file of an earlier version whose digests this one cannot compute,
+    /// so cannot tell what it delivered; not to be restored, only removed.
+    #[error(
+        "written by an earlier version of the gem (state file version {0}), whose de-duplication digests this \
+         version cannot read; remove the file to start afresh from ManageIQ's newest event or :since \
+         (http.since): events of the back-read window may then be delivered once more"
+    )]
+    Earlier(u32),
     /// A field that parsed as JSON but holds a bad value.
     #[error("bad {field}: {message}")]
     Field { field: &'static str, message: String },
@@ -55,8 +68,8 @@ pub struct Position {
     pub since: Option<NaiveDateTime>,
     /// The newest service timestamp taken in.
     pub newest: Option<NaiveDateTime>,
-    /// The keys of the `message_id` digests.
-    pub seed: [u64; 4],
+    /// The key of the `message_id` digests (SipHash's k0 and k1).
+    pub seed: [u64; 2],
     /// Delivered `message_id`s still inside the window.
     pub delivered: Vec<Remembered>,
     /// Malformed rows reported, still inside the window.
@@ -153,6 +166,7 @@ impl Snapshot {
         }
         match head.get("version").and_then(Value::as_u64) {
             Some(v) if v == u64::from(VERSION) => {}
+            Some(1) => return Err(StateError::Earlier(1)),
             Some(v) => {
                 return Err(StateError::Version(format!(
                     "state file version {v}, this version of the gem reads version {VERSION}"
@@ -162,10 +176,10 @@ impl Snapshot {
         }
         let wire: Wire = serde_json::from_value(head).map_err(|e| StateError::Corrupt(e.to_string()))?;
         let seed_text = &wire.digest_seed;
-        if seed_text.len() != 64 || !seed_text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(StateError::Field { field: "digest_seed", message: "is not 64 hex digits".into() });
+        if seed_text.len() != 32 || !seed_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StateError::Field { field: "digest_seed", message: "is not 32 hex digits".into() });
         }
-        let mut seed = [0u64; 4];
+        let mut seed = [0u64; 2];
         for (i, k) in seed.iter_mut().enumerate() {
             *k = u64::from_str_radix(&seed_text[i * 16..(i + 1) * 16], 16)
                 .map_err(|e| StateError::Field { field: "digest_seed", message: e.to_string() })?;
@@ -203,7 +217,7 @@ mod tests {
             position: Position {
                 since: Some(at("2026-01-01T00:00:00")),
                 newest: Some(at("2026-01-01T00:00:09.123456789")),
-                seed: [1, u64::MAX, 3, 0xdead_beef],
+                seed: [u64::MAX, 0xdead_beef],
                 delivered: vec![(u128::MAX, Some(at("2026-01-01T00:00:09.123456789"))), (7, None)],
                 skipped: vec![(42, Some(at("2026-01-01T00:00:05")))],
             },
@@ -239,11 +253,30 @@ mod tests {
     #[test]
     fn another_version_or_another_programs_json_is_named_as_such() {
         let text = sample().to_json();
-        let v2 = text.replace("\"version\":1", "\"version\":2");
-        let message = Snapshot::parse(&v2).unwrap_err().to_string();
-        assert!(message.contains("version 2") && message.contains("reads version 1"), "{message}");
+        let v3 = text.replace("\"version\":2", "\"version\":3");
+        let message = Snapshot::parse(&v3).unwrap_err().to_string();
+        assert!(message.contains("version 3") && message.contains("reads version 2"), "{message}");
         let other = Snapshot::parse("{\"cursor\": 1}").unwrap_err().to_string();
         assert!(other.contains("not a state file"), "{other}");
+    }
+
+    #[test]
+    fn a_version_1_file_is_refused_saying_its_digests_cannot_be_read_and_what_to_do() {
+        // as version 1 wrote it: a 256-bit seed, digests of str::hash under std's SipHasher
+        let v1 = r#"{"format":"openstack_http_event_monitor state","version":1,"stream":"source=auto url=http://x/","stream_id":"a2c3b8d1e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90","since":null,"newest_seen":"2026-01-01T00:00:09.000000000","floor":"2026-01-01T00:00:04.000000000","service_cursor":null,"digest_seed":"0000000000000001000000000000000200000000000000030000000000000004","delivered":[["0123456789abcdef0123456789abcdef","2026-01-01T00:00:09.000000000"]],"skipped":[]}"#;
+        let error = Snapshot::parse(v1).unwrap_err();
+        assert_eq!(error, StateError::Earlier(1));
+        let message = error.to_string();
+        for words in [
+            "written by an earlier version of the gem (state file version 1)",
+            "de-duplication digests this version cannot read",
+            "remove the file to start afresh from ManageIQ's newest event or :since",
+            "back-read window may then be delivered once more",
+        ] {
+            assert!(message.contains(words), "{words:?} in {message}");
+        }
+        // a truncated one is still just unreadable
+        assert!(matches!(Snapshot::parse(&v1[..v1.len() / 2]), Err(StateError::Corrupt(_))));
     }
 
     #[test]

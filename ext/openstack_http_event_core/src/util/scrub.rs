@@ -192,24 +192,10 @@ fn percent(text: &str, lower: bool) -> String {
     out
 }
 
-/// Decodes `%XX` escapes (a URL's userinfo); invalid escapes stay as they are.
+/// Decodes `%XX` escapes (a URL's userinfo); invalid escapes stay as they
+/// are, bytes that are not UTF-8 become U+FFFD.
 pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// The passwords of the proxies requests may go through: `http.proxy`, else
@@ -316,5 +302,6 @@ mod tests {
         assert_eq!(proxy_passwords(Some(&proxy)), ["p@ss/word"]);
         assert_eq!(percent_decode("p%40ss%2"), "p@ss%2");
         assert_eq!(percent_decode("%C3%A9%zz"), "é%zz");
+        assert_eq!(percent_decode("%FFok%"), "\u{fffd}ok%");
     }
 }
