@@ -489,7 +489,7 @@ pub fn find_event_service(catalog: &[Service], interface: Interface, region: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Domain;
+    use crate::config::auth::Domain;
 
     const FIXTURE: &str = include_str!("../../../../spec/fixtures/keystone/v3_token_response.json");
 
