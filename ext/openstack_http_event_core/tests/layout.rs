@@ -298,7 +298,7 @@ impl Crate {
     fn target(&self, absolute: &[String], depth: usize) -> Option<usize> {
         let (mut at, mut len) = (self.by_path[&Vec::new()], 0);
         for n in 1..=absolute.len() {
-            match self.by_path.get(&absolute[..n].to_vec()) {
+            match self.by_path.get(&absolute[..n]) {
                 Some(&i) => (at, len) = (i, n),
                 None => break,
             }
