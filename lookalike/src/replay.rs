@@ -1,7 +1,7 @@
 //! Serves a VCR cassette (`--cassette FILE`) read as it is: YAML as VCR's
 //! default serializer writes it through Psych (block scalars, anchors and
 //! aliases, `!binary` bodies — base64 of bytes that are not UTF-8) or as the
-//! monitor's recorder writes it (ext/openstack_http_event_core/src/cassette.rs),
+//! monitor's recorder writes it (ext/openstack_http_event_core/src/http/cassette.rs),
 //! read with serde_norway, which hands local tags such as `!binary` over but
 //! not YAML's own `!!binary` (read as its base64 text); or JSON as VCR's
 //! `:json` serializer writes it (`.json`, or a file starting with `{`). Only
@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(c.unmatched(), ["POST /v2/events?a=1&b=2"]);
     }
 
-    /// What the monitor's recorder writes (ext/openstack_http_event_core/src/cassette.rs):
+    /// What the monitor's recorder writes (ext/openstack_http_event_core/src/http/cassette.rs):
     /// every string double-quoted with escapes, bytes that are not UTF-8 as `base64_string`.
     #[test]
     fn reads_the_recorders_cassettes() {

@@ -125,7 +125,7 @@ mod tests {
         let now = Utc::now();
         let mut c = Credentials::fixed(vec![(
             HeaderName::from_static("x-key"),
-            crate::util::header::secret_value("k", "hunter22").unwrap(),
+            crate::util::http_header::secret_value("k", "hunter22").unwrap(),
         )]);
         assert!(!c.due(now));
         c.renew_at = Some(now - chrono::Duration::seconds(1));

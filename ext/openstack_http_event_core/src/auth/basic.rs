@@ -9,7 +9,7 @@ use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::config::BasicAuth as Config;
 use crate::error::Result;
 use crate::http::Http;
-use crate::util::header::secret_value;
+use crate::util::http_header::secret_value;
 use crate::util::scrub::Scrubber;
 
 pub struct BasicAuth {

@@ -6,7 +6,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::error::Result;
 use crate::http::Http;
-use crate::util::header::secret_value;
+use crate::util::http_header::secret_value;
 use crate::util::scrub::Scrubber;
 use crate::util::secret::Secret;
 

@@ -7,7 +7,7 @@ use super::{ready, AuthFuture, Authenticator, Credentials};
 use crate::config::HeaderAuth as Config;
 use crate::error::Result;
 use crate::http::Http;
-use crate::util::header::{header_name, secret_value};
+use crate::util::http_header::{header_name, secret_value};
 use crate::util::scrub::Scrubber;
 
 pub struct HeaderAuth {

@@ -70,11 +70,12 @@ impl Authenticator for KeystoneAuthenticator {
                 token.project.as_deref().unwrap_or("?"),
                 token.project_id.as_deref().unwrap_or("?")
             );
-            let value =
-                crate::util::header::secret_value("http.auth", token.value.expose()).map_err(|_| Error::Parse {
+            let value = crate::util::http_header::secret_value("http.auth", token.value.expose()).map_err(|_| {
+                Error::Parse {
                     url: crate::util::scrub::redact(&tokens_url(auth)),
                     message: "the token is not a valid header value".into(),
-                })?;
+                }
+            })?;
             Ok(Credentials {
                 headers: vec![(HeaderName::from_static("x-auth-token"), value)],
                 endpoint,
@@ -354,8 +355,10 @@ async fn projects(http: &mut Http, auth: &KeystoneAuth, token: &Secret) -> Resul
         KeystoneVersion::V2 => (keystone_url(auth, "/v2.0/tenants"), "tenants"),
     };
     let shown = crate::util::scrub::redact(&url);
-    let headers =
-        [(HeaderName::from_static("x-auth-token"), crate::util::header::secret_value("http.auth", token.expose())?)];
+    let headers = [(
+        HeaderName::from_static("x-auth-token"),
+        crate::util::http_header::secret_value("http.auth", token.expose())?,
+    )];
     let reply = http.get(url, &headers)?.await?;
     if !reply.status.is_success() {
         return Err(Error::Authentication {

@@ -19,7 +19,7 @@ use super::{AuthFuture, Authenticator, Credentials};
 use crate::config::OAuth2Auth as Config;
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
-use crate::util::header::secret_value;
+use crate::util::http_header::secret_value;
 use crate::util::scrub::Scrubber;
 
 /// The longest margin kept before a token's expiry.

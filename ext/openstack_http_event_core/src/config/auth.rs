@@ -183,7 +183,7 @@ pub(super) fn parse_auth(value: &Value) -> Result<Auth> {
         "token" | "bearer" => {
             allow_only(&["type", "token"])?;
             let token = o.required_string("token")?;
-            crate::util::header::secret_value("http.auth.token", &token)?;
+            crate::util::http_header::secret_value("http.auth.token", &token)?;
             let token = Secret::new(token);
             Ok(if kind == "token" { Auth::Token(token) } else { Auth::Bearer(token) })
         }
@@ -205,9 +205,9 @@ pub(super) fn parse_auth(value: &Value) -> Result<Auth> {
         "header" => {
             allow_only(&["type", "name", "value"])?;
             let name = o.required_string("name")?;
-            crate::util::header::header_name(&name)?;
+            crate::util::http_header::header_name(&name)?;
             let value = o.required_string("value")?;
-            crate::util::header::secret_value("http.auth.value", &value)?;
+            crate::util::http_header::secret_value("http.auth.value", &value)?;
             Ok(Auth::Header(HeaderAuth { name, value: Secret::new(value) }))
         }
         "oauth2" => {

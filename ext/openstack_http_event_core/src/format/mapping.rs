@@ -123,7 +123,7 @@ impl Mapping {
 /// them).
 fn flatten(items: Vec<Value>, kind: TraitList) -> Result<Vec<(String, Value)>, String> {
     if kind == TraitList::Ceilometer {
-        return crate::format::ceilometer::typed_traits(items);
+        return crate::format::ceilometer_event::typed_traits(items);
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::decode::Formats;
 use super::gate::Gate;
-use super::tls::TlsFiles;
+use super::server_tls::TlsFiles;
 use crate::error::{Error, Result};
 use crate::format::mapping::Mapping;
 use crate::source::json::JsonSource;

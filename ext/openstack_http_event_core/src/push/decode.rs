@@ -9,7 +9,7 @@
 use chrono::NaiveDateTime;
 
 use crate::format::mapping::Mapping;
-use crate::format::{ceilometer, cloudevents};
+use crate::format::{ceilometer_event, cloudevents};
 use crate::model::event::{Event, Skipped};
 use crate::model::json::{self, Value};
 
@@ -91,8 +91,8 @@ pub fn read<'h>(
     for record in records {
         let (format, result) = if ce_media || (formats.cloudevents && cloudevents::looks_like(&record)) {
             (Format::CloudEvents, cloudevents::structured(record, received))
-        } else if formats.ceilometer && ceilometer::looks_like(&record) {
-            (Format::Ceilometer, ceilometer::event(record, received))
+        } else if formats.ceilometer && ceilometer_event::looks_like(&record) {
+            (Format::Ceilometer, ceilometer_event::event(record, received))
         } else if let Some(mapping) = &formats.json {
             let before = out.events.last().map(|e| e.at);
             (Format::Json, mapping.convert(record, before))

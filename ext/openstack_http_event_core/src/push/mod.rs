@@ -2,7 +2,7 @@
 //! bodies OpenStack's Ceilometer `http` publisher and CloudEvents senders
 //! POST, read into the same [`Event`](crate::model::event::Event)s the polling
 //! sources give. [`decode`] tells the formats apart by content type and
-//! shape; [`ceilometer`](crate::format::ceilometer) and
+//! shape; [`ceilometer`](crate::format::ceilometer_event) and
 //! [`cloudevents`](crate::format::cloudevents) read one each; a plain JSON
 //! body goes through the generic mapping ([`crate::format::mapping`]).
 
@@ -13,7 +13,7 @@ mod push_monitor;
 mod receiver;
 mod record;
 mod server;
-mod tls;
+mod server_tls;
 
 pub use config::PushOptions;
 pub use push_monitor::PushMonitor;

@@ -11,7 +11,7 @@ use super::config::PushOptions;
 use super::receiver::Receiver;
 use super::record;
 use super::server::{Server, ServerConfig};
-use super::tls;
+use super::server_tls;
 use crate::error::{Error, Result};
 use crate::model::event::Event;
 use crate::shared::{Level, Shared};
@@ -45,7 +45,7 @@ impl PushMonitor {
     /// Checks the options (TLS files read now, so their errors come at
     /// `new`); binds nothing.
     pub fn new(options: PushOptions, max_header_bytes: usize, max_nesting: usize, shared: Arc<Shared>) -> Result<Self> {
-        let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
+        let tls = options.tls.as_ref().map(server_tls::acceptor).transpose()?;
         for (_, secret) in &options.gate.users {
             shared.scrubber.add(secret.expose());
         }

@@ -1,5 +1,5 @@
 //! The receiving end of a push: reads a body in the formats allowed
-//! ([`super::format`]), spools its events ([`crate::spool`]) and answers
+//! ([`super::decode`]), spools its events ([`crate::spool`]) and answers
 //! only once they are durable. A sender that got a 2xx never loses its
 //! events; one that got anything else keeps them (Ceilometer's publisher
 //! logs and drops them, so a body is refused as a whole only when nothing

@@ -1,5 +1,5 @@
 //! Start and resume (`http.state`): the [`snapshot`] of where polling
-//! stands, its [`file`] (written atomically), and the [`keeper`] that moves
+//! stands, its [`file`](mod@file) (written atomically), and the [`keeper`] that moves
 //! it only past what Ruby acknowledged.
 
 pub(crate) mod file;

@@ -1,7 +1,7 @@
 //! The rustls configuration the HTTP client hands reqwest
 //! (`use_preconfigured_tls`), built as reqwest built its own — TLS 1.2 and
 //! 1.3, ring, the same roots, ALPN `http/1.1` — with
-//! [`CaFileVerifier`](super::CaFileVerifier) in place of webpki's verifier.
+//! [`super::CaFileVerifier`] in place of webpki's verifier.
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! The HTTP client's TLS: the rustls configuration reqwest is given
-//! ([`client_config`]), and the server-certificate verifier that trusts a
+//! ([`client_config`](mod@client_config)), and the server-certificate verifier that trusts a
 //! server presenting, as its own, a certificate held in `http.ca_file` /
 //! `http.ca_pem` — as curl `--cacert` and Ruby's Net::HTTP (OpenSSL) do for
 //! the self-signed `basicConstraints CA:TRUE` certificates of labs and

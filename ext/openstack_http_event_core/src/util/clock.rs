@@ -64,7 +64,7 @@ mod tests {
             "Sun, 06 Nov 1994 09:49:37 +0100",
         ] {
             h.insert(DATE, text.parse().unwrap());
-            assert_eq!(crate::timestamp::format(service_now(&h)), "1994-11-06T08:49:37.000000", "{text:?}");
+            assert_eq!(crate::util::timestamp::format(service_now(&h)), "1994-11-06T08:49:37.000000", "{text:?}");
         }
     }
 
