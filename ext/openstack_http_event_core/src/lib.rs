@@ -46,13 +46,16 @@ mod testing;
 mod tls;
 mod util;
 
+// The public interface: what the binding (`ext/openstack_http_event_monitor`),
+// the property tests (`tests/properties.rs`) and the fuzz targets (`fuzz/`)
+// use. Everything else is private to the crate.
 pub use config::{Config, Stream};
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind};
 pub use model::event::{Event, Page};
 pub use model::json;
 pub use model::trait_name::TraitName;
-pub use poll::{Cursor, Monitor};
+pub use poll::Cursor;
 pub use runtime::shared as shared_runtime;
 pub use shared::{Level, Shared, Stats};
 pub use source::panko::parse_page;
@@ -60,4 +63,4 @@ pub use state::{Position, Snapshot};
 pub use util::timestamp;
 
 /// The crate's version, as cassettes name their recorder.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");

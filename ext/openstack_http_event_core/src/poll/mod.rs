@@ -16,4 +16,3 @@ mod report;
 mod session;
 
 pub use cursor::Cursor;
-pub use monitor::Monitor;

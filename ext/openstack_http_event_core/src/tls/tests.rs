@@ -91,7 +91,7 @@ fn answer(config: Arc<rustls::ServerConfig>, stream: TcpStream) {
 }
 
 /// A GET of `https://{host}:{port}/` with the HTTP options `options`.
-fn get(host: &str, port: u16, options: serde_json::Value) -> crate::Result<Reply> {
+fn get(host: &str, port: u16, options: serde_json::Value) -> crate::error::Result<Reply> {
     let url = Url::parse(&format!("https://{host}:{port}/")).unwrap();
     let mut options = options;
     options["url"] = serde_json::Value::String(url.to_string());
@@ -106,7 +106,7 @@ fn header(reply: &Reply, name: &str) -> String {
 }
 
 /// The message of an [`Error::Ssl`]; any other error fails the test.
-fn ssl_message(result: crate::Result<Reply>) -> String {
+fn ssl_message(result: crate::error::Result<Reply>) -> String {
     match result {
         Err(Error::Ssl { message, .. }) => message,
         Err(other) => panic!("not an SSL error: {other:?}"),
