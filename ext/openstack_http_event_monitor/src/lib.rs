@@ -1,12 +1,10 @@
 //! Ruby binding of `openstack_http_event_monitor`: the `Native` class under
 //! `OpenstackHTTPEventMonitor`, argument conversion, GVL release and Ruby
-//! objects. Everything else lives in the Ruby-free core crate.
+//! objects. Everything else lives in the Ruby-free core crate. `ruby_api/`
+//! holds the Ruby classes, `helpers/` the small pieces they are built from.
 
-use magnus::{prelude::*, Error, RClass, Ruby};
+use magnus::{Error, Ruby};
 
-mod convert;
-mod delivery;
-mod factory;
 mod helpers;
 mod ruby_api;
 
@@ -24,8 +22,5 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("openstack_http_event_monitor: Rust panic: {info}");
     }));
-    // lib/openstack_http_event_monitor.rb defines the class (and its error
-    // classes) before it loads this library.
-    let outer: RClass = ruby.class_object().const_get("OpenstackHTTPEventMonitor")?;
-    ruby_api::native::init(ruby, outer)
+    ruby_api::init(ruby)
 }

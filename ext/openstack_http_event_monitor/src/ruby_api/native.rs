@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use openstack_http_event_core::Engine;
 use openstack_http_event_core::{timestamp, Config, Level, Shared, Stats};
 
-use crate::convert;
-use crate::delivery::Inbox;
+use crate::helpers::convert;
 use crate::helpers::nogvl::{self, BlockError, Outcome};
+use crate::ruby_api::delivery::Inbox;
 use crate::ruby_api::errors;
 
 #[magnus::wrap(class = "OpenstackHTTPEventMonitor::Native", free_immediately, size)]

@@ -22,7 +22,7 @@ use rb_sys::{
     ruby_encoding_consts, Qfalse, Qnil, Qtrue, RBasic, ID, VALUE,
 };
 
-use crate::convert::{self, Keys};
+use crate::helpers::convert::{self, Keys};
 
 /// Trait names kept per call; a page with more distinct names interns the
 /// rest through Ruby's fstring table each time (correct, just slower).

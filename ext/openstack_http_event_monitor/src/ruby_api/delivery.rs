@@ -1,6 +1,15 @@
 //! Events fetched but not yet handed to Ruby, and their conversion into
 //! `OpenstackEvent`s in slices, so that a big page never holds the GVL for
 //! long and an interrupt never loses one.
+//!
+//! It lives in `ruby_api/`, beside `native.rs`, not in `helpers/`: the
+//! [`Inbox`] is part of the `Native` class's state (each monitor holds one)
+//! and its rules are what `Native#each_batch` promises Ruby (how long the
+//! GVL is held between yields, that an event leaves it only once it is in
+//! the caller's Array). Nothing else uses it, and it holds no unsafe code;
+//! the class-agnostic pieces it is built from (`helpers::factory` for the
+//! objects, `helpers::nogvl::yield_to_ruby` between slices) stay in
+//! `helpers/`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -8,7 +17,7 @@ use std::time::{Duration, Instant};
 use magnus::{Error, RArray, RClass, RHash, Ruby};
 use openstack_http_event_core::{json, Event};
 
-use crate::factory::EventFactory;
+use crate::helpers::factory::EventFactory;
 use crate::helpers::nogvl;
 
 /// Events converted between two chances for other threads to run.
