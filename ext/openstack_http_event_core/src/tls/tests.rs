@@ -231,8 +231,9 @@ fn a_truncated_ca_pem_says_which_end_is_missing() {
     assert_eq!(message, "is not a PEM bundle: section end \"-----END CERTIFICATE-----\" missing");
 }
 
-#[test]
-fn an_https_url_on_a_plain_http_port_says_so() {
+/// A server on 127.0.0.1 that reads what the client sends first (a TLS
+/// ClientHello), answers `answer` (any bytes, none at all) and closes.
+fn plain_server(answer: &'static [u8]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -240,25 +241,23 @@ fn an_https_url_on_a_plain_http_port_says_so() {
             let Ok(mut stream) = stream else { return };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
             let _ = stream.read(&mut [0u8; 4096]);
-            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(answer);
         }
     });
+    port
+}
+
+#[test]
+fn an_https_url_on_a_plain_http_port_says_so() {
+    let port = plain_server(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let message = ssl_message(get("127.0.0.1", port, serde_json::json!({})));
     assert!(message.contains("speaks plain HTTP"), "{message}");
 }
 
 #[test]
 fn a_server_closing_during_the_handshake_is_an_ssl_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-            // the ClientHello, then a close without a word
-            let _ = stream.read(&mut [0u8; 4096]);
-        }
-    });
+    // the ClientHello, then a close without a word
+    let port = plain_server(b"");
     let message = ssl_message(get("127.0.0.1", port, serde_json::json!({})));
     assert!(message.contains("tls handshake eof"), "{message}");
 }

@@ -9,7 +9,9 @@
 //! unwind through Rust frames: the caller returns normally and Ruby handles
 //! the pending interrupt at its next check.
 //!
-//! This is the only unsafe code of the extension.
+//! The unsafe part of releasing the GVL lives here alone; the other unsafe
+//! helpers ([`super::fstring`], [`super::factory`]) build Ruby objects with
+//! the GVL held.
 
 use std::ffi::c_void;
 use std::future::Future;

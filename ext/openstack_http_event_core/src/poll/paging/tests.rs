@@ -3,7 +3,7 @@
 //! their own.
 
 use super::*;
-use crate::model::event::Event;
+use crate::model::event::{Event, Page};
 use crate::poll::cursor::Cursor;
 use crate::util::timestamp;
 use chrono::Duration;
