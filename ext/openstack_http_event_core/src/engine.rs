@@ -102,10 +102,10 @@ impl Engine {
     /// The first `n` events handed out were delivered (their block
     /// returned): the push spool lets go of them; the poller's state moves
     /// past them.
-    pub fn acknowledge(&mut self, n: usize) -> Result<()> {
+    pub async fn acknowledge(&mut self, n: usize) -> Result<()> {
         match self {
             Engine::Poll(m) => m.acknowledge(n),
-            Engine::Push(m) => m.delivered(n),
+            Engine::Push(m) => m.delivered(n).await,
         }
     }
 

@@ -15,7 +15,7 @@ use super::server_tls;
 use crate::error::{Error, Result};
 use crate::model::event::Event;
 use crate::shared::{Level, Shared};
-use crate::spool::{self, Position, Spool, SpoolOptions};
+use crate::spool::{self, FileSpool, Position, Spool, SpoolOptions};
 
 /// The most events one `next_batch` hands out.
 const BATCH: usize = 1000;
@@ -26,7 +26,7 @@ pub struct PushMonitor {
     max_nesting: usize,
     shared: Arc<Shared>,
     /// Opened by the first `start`, kept across stops (it holds the lock).
-    spool: Option<Arc<Spool>>,
+    spool: Option<Arc<dyn Spool>>,
     server: Option<Listening>,
     /// Positions of the events handed out and not yet acknowledged, oldest
     /// first.
@@ -92,13 +92,13 @@ impl PushMonitor {
         }
     }
 
-    fn open_spool(&mut self) -> Result<Arc<Spool>> {
+    fn open_spool(&mut self) -> Result<Arc<dyn Spool>> {
         if let Some(spool) = &self.spool {
             return Ok(Arc::clone(spool));
         }
         let dir = self.spool_dir()?;
         let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-        let spool = Arc::new(Spool::open(&dir, options).map_err(|e| spool_error(&e))?);
+        let spool: Arc<dyn Spool> = Arc::new(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
         for notice in spool.take_notices() {
             self.shared.log_message(Level::Error, notice.to_string());
         }
@@ -128,11 +128,7 @@ impl PushMonitor {
         let scheme = if self.server_config.tls.is_some() { "https" } else { "http" };
         self.shared.log_message(
             Level::Info,
-            format!(
-                "receiving pushed events on {scheme}://{addr}{}, spool {}",
-                self.options.path,
-                spool.dir().display()
-            ),
+            format!("receiving pushed events on {scheme}://{addr}{}, spool {}", self.options.path, spool.location()),
         );
         if self.options.allow_anonymous && self.options.gate.is_open() {
             self.shared.log_message(
@@ -154,7 +150,7 @@ impl PushMonitor {
         if self.spool.is_none() {
             let dir = self.spool_dir()?;
             let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-            drop(Spool::open(&dir, options).map_err(|e| spool_error(&e))?);
+            drop(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
         }
         std::net::TcpListener::bind(self.options.listen).map(drop).map_err(|e| Error::Connection {
             url: format!("listen {}", self.options.listen),
@@ -172,7 +168,7 @@ impl PushMonitor {
         let mut committed = spool.subscribe();
         loop {
             committed.borrow_and_update();
-            let records = spool.next_batch(BATCH).map_err(|e| spool_error(&e))?;
+            let records = spool.next_batch(BATCH).await.map_err(|e| spool_error(&e))?;
             self.caught_up = records.len() < BATCH;
             if !records.is_empty() {
                 let mut events = Vec::with_capacity(records.len());
@@ -188,7 +184,7 @@ impl PushMonitor {
                             );
                             if events.is_empty() {
                                 let n = self.handed.len();
-                                self.acknowledge_up_to(n)?;
+                                self.acknowledge_up_to(n).await?;
                             }
                         }
                     }
@@ -216,18 +212,18 @@ impl PushMonitor {
     }
 
     /// The first `n` events handed out were delivered.
-    pub fn delivered(&mut self, n: usize) -> Result<()> {
-        self.acknowledge_up_to(n)
+    pub async fn delivered(&mut self, n: usize) -> Result<()> {
+        self.acknowledge_up_to(n).await
     }
 
-    fn acknowledge_up_to(&mut self, n: usize) -> Result<()> {
+    async fn acknowledge_up_to(&mut self, n: usize) -> Result<()> {
         let n = n.min(self.handed.len());
         if n == 0 {
             return Ok(());
         }
         let last = self.handed.drain(..n).next_back();
         match (&self.spool, last) {
-            (Some(spool), Some(position)) => spool.acknowledge(position).map_err(|e| spool_error(&e)),
+            (Some(spool), Some(position)) => spool.acknowledge(position).await.map_err(|e| spool_error(&e)),
             _ => Ok(()),
         }
     }

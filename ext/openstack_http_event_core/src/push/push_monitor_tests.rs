@@ -43,7 +43,7 @@ async fn delivers_what_was_pushed_and_redelivers_what_was_not_acknowledged_after
     assert_eq!(push(&m, &["a", "b", "c"]).await, 200);
     let batch = m.next_batch().await.unwrap().unwrap();
     assert_eq!(ids(&batch), ["a", "b", "c"]);
-    m.delivered(2).unwrap();
+    m.delivered(2).await.unwrap();
     // the block for "c" never returned; the process goes away
     m.stop().await;
     drop(m);
@@ -51,7 +51,7 @@ async fn delivers_what_was_pushed_and_redelivers_what_was_not_acknowledged_after
     let mut again = monitor(dir.path());
     again.start().unwrap();
     assert_eq!(ids(&again.next_batch().await.unwrap().unwrap()), ["c"]);
-    again.delivered(1).unwrap();
+    again.delivered(1).await.unwrap();
     assert_eq!(push(&again, &["c", "d"]).await, 200, "a resent c is a duplicate, d is new");
     assert_eq!(ids(&again.next_batch().await.unwrap().unwrap()), ["d"]);
     again.stop().await;
@@ -64,10 +64,10 @@ async fn requeue_hands_the_undelivered_out_first_and_stop_ends_a_wait() {
     m.start().unwrap();
     assert_eq!(push(&m, &["x", "y"]).await, 200);
     assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["x", "y"]);
-    m.delivered(1).unwrap();
+    m.delivered(1).await.unwrap();
     m.requeue();
     assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["y"]);
-    m.delivered(1).unwrap();
+    m.delivered(1).await.unwrap();
 
     let shared = m.shared();
     let waiter = tokio::spawn(async move {

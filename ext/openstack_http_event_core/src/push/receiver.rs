@@ -30,7 +30,7 @@ fn clip(text: &str) -> String {
 }
 
 pub struct Receiver {
-    spool: Arc<Spool>,
+    spool: Arc<dyn Spool>,
     formats: Formats,
     max_nesting: usize,
     shared: Arc<Shared>,
@@ -43,7 +43,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub fn new(spool: Arc<Spool>, formats: Formats, max_nesting: usize, shared: Arc<Shared>) -> Receiver {
+    pub fn new(spool: Arc<dyn Spool>, formats: Formats, max_nesting: usize, shared: Arc<Shared>) -> Receiver {
         Receiver {
             spool,
             formats,

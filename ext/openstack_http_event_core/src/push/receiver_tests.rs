@@ -3,11 +3,11 @@ use std::time::Duration;
 use super::*;
 use crate::push::gate::Gate;
 use crate::push::server::{Server, ServerConfig};
-use crate::spool::SpoolOptions;
+use crate::spool::{FileSpool, SpoolOptions};
 
 struct Running {
     server: Server,
-    spool: Arc<Spool>,
+    spool: Arc<FileSpool>,
     shared: Arc<Shared>,
     url: String,
     _dir: tempfile::TempDir,
@@ -16,10 +16,10 @@ struct Running {
 fn start(max_spool_bytes: u64) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let options = SpoolOptions { max_spool_bytes, ..SpoolOptions::default() };
-    let spool = Arc::new(Spool::open(dir.path(), options).expect("spool"));
+    let spool = Arc::new(FileSpool::open(dir.path(), options).expect("spool"));
     let shared = Arc::new(Shared::new());
     let formats = Formats { ceilometer: true, cloudevents: true, json: None };
-    let receiver = Receiver::new(Arc::clone(&spool), formats, 100, Arc::clone(&shared));
+    let receiver = Receiver::new(spool.clone(), formats, 100, Arc::clone(&shared));
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         path: "/events".into(),
@@ -46,7 +46,7 @@ async fn post(url: &str, content_type: &str, body: String) -> (u16, serde_json::
     (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(serde_json::Value::Null))
 }
 
-fn spooled(spool: &Spool) -> Vec<String> {
+fn spooled(spool: &FileSpool) -> Vec<String> {
     let batch = spool.next_batch(10_000).unwrap();
     batch.iter().map(|r| record::decode(&r.payload).unwrap().message_id).collect()
 }
@@ -131,7 +131,7 @@ async fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_had() {
 #[test]
 fn requests_turned_away_count_as_refused_and_are_logged_at_growing_intervals() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Arc::new(Spool::open(dir.path(), SpoolOptions::default()).expect("spool"));
+    let spool = Arc::new(FileSpool::open(dir.path(), SpoolOptions::default()).expect("spool"));
     let shared = Arc::new(Shared::new());
     let formats = Formats { ceilometer: true, cloudevents: true, json: None };
     let receiver = Receiver::new(spool, formats, 100, Arc::clone(&shared));

@@ -12,6 +12,7 @@ use openstack_http_event_core::{timestamp, Config, Level, Shared, Stats};
 
 use crate::helpers::convert;
 use crate::helpers::nogvl::{self, BlockError, Outcome};
+use crate::helpers::ready;
 use crate::ruby_api::delivery::Inbox;
 use crate::ruby_api::errors;
 
@@ -190,9 +191,13 @@ impl Native {
         }
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         let result = if inner.monitor.acknowledges() {
-            Self::run(ruby, async { inner.monitor.acknowledge(n) })?
+            Self::run(ruby, inner.monitor.acknowledge(n))?
         } else {
-            inner.monitor.acknowledge(n)
+            // bookkeeping only: ready at once (never run twice: it counts)
+            match ready::now(inner.monitor.acknowledge(n)) {
+                Some(result) => result,
+                None => return Err(errors::panic(ruby, "an acknowledgement without a file had to wait")),
+            }
         };
         result.map_err(|e| errors::from_core(ruby, e))
     }

@@ -21,8 +21,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::dedup::{Digest, Key, Window};
-use super::progress::{Appended, Progress};
-use super::{durable, lock, segment, SpoolError};
+use super::progress::Progress;
+use super::{durable, lock, segment};
+use crate::spool::{Appended, SpoolError};
 
 /// The most requests one fsync covers.
 const MAX_GROUP: usize = 1024;

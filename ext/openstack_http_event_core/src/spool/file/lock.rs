@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::Path;
 
-use super::SpoolError;
+use crate::spool::SpoolError;
 
 const FILE: &str = "lock";
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ fn ids(batch: &[SpooledRecord]) -> Vec<String> {
 }
 
 /// Everything `next_batch` gives until it is empty.
-fn drain(spool: &Spool) -> Vec<SpooledRecord> {
+fn drain(spool: &FileSpool) -> Vec<SpooledRecord> {
     let mut all = Vec::new();
     loop {
         let batch = spool.next_batch(7).expect("next_batch");
@@ -43,14 +44,14 @@ fn segment_files(dir: &Path) -> Vec<PathBuf> {
     segment::list(dir).expect("list").into_iter().map(|s| segment::path(dir, s)).collect()
 }
 
-async fn append(spool: &Spool, ids: &[&str]) -> Appended {
+async fn append(spool: &FileSpool, ids: &[&str]) -> Appended {
     spool.append(records(ids)).await.expect("append")
 }
 
 #[tokio::test]
 async fn appended_records_come_back_in_order_and_leave_once_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Spool::open(dir.path(), options()).expect("open");
+    let spool = FileSpool::open(dir.path(), options()).expect("open");
     let all = numbered("e", 0..10);
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
     assert_eq!(append(&spool, &refs[..6]).await, Appended { accepted: 6, duplicates: 0 });
@@ -70,7 +71,7 @@ async fn appended_records_come_back_in_order_and_leave_once_acknowledged() {
     assert!(spool.take_notices().is_empty());
     drop(spool);
 
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert!(drain(&spool).is_empty(), "acknowledged records came back");
 }
 
@@ -80,7 +81,7 @@ async fn a_crash_redelivers_exactly_the_unacknowledged() {
     let all = numbered("c", 0..10);
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         append(&spool, &refs).await;
         let batch = drain(&spool);
         assert_eq!(ids(&batch), all);
@@ -88,7 +89,7 @@ async fn a_crash_redelivers_exactly_the_unacknowledged() {
         // dropped without acknowledging the rest: the files are as a kill -9 leaves them, since
         // nothing is written at close
     }
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert_eq!(ids(&drain(&spool)), all[4..]);
     assert!(spool.take_notices().is_empty());
 }
@@ -96,7 +97,7 @@ async fn a_crash_redelivers_exactly_the_unacknowledged() {
 #[tokio::test]
 async fn requeue_gives_the_in_flight_records_first_again() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Spool::open(dir.path(), options()).expect("open");
+    let spool = FileSpool::open(dir.path(), options()).expect("open");
     append(&spool, &["a", "b", "c", "d", "e", "f"]).await;
     let batch = spool.next_batch(4).expect("next_batch");
     assert_eq!(ids(&batch), ["a", "b", "c", "d"]);
@@ -115,7 +116,7 @@ async fn requeue_gives_the_in_flight_records_first_again() {
 async fn a_torn_tail_is_cut_and_reported_and_earlier_records_stay() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         append(&spool, &["t0", "t1", "t2", "t3", "t4"]).await;
     }
     let files = segment_files(dir.path());
@@ -125,7 +126,7 @@ async fn a_torn_tail_is_cut_and_reported_and_earlier_records_stay() {
     // power loss in the middle of the last record
     std::fs::OpenOptions::new().write(true).open(&files[0]).expect("open").set_len(len - 5).expect("truncate");
 
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert_eq!(
         spool.take_notices(),
         vec![Notice::Cut { path: files[0].clone(), offset: len - frame, bytes: frame - 5 }]
@@ -136,7 +137,7 @@ async fn a_torn_tail_is_cut_and_reported_and_earlier_records_stay() {
     assert_eq!(append(&spool, &["t4"]).await, Appended { accepted: 1, duplicates: 0 });
     assert_eq!(ids(&drain(&spool)), ["t4"]);
     drop(spool);
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert!(spool.take_notices().is_empty());
 }
 
@@ -145,7 +146,7 @@ async fn corruption_in_the_middle_is_skipped_and_at_the_end_cut() {
     let dir = tempfile::tempdir().expect("tempdir");
     let names = ["m0", "m1", "m2", "m3", "m4"];
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         append(&spool, &names).await;
     }
     let frame = segment::frame_len("m0", &record("m0").1);
@@ -156,7 +157,7 @@ async fn corruption_in_the_middle_is_skipped_and_at_the_end_cut() {
     f.write_all_at(&[0x7F], 4 * frame + 5).expect("write");
     drop(f);
 
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert_eq!(
         spool.take_notices(),
         vec![
@@ -171,7 +172,7 @@ async fn corruption_in_the_middle_is_skipped_and_at_the_end_cut() {
 #[tokio::test]
 async fn corruption_found_while_reading_is_skipped_and_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Spool::open(dir.path(), options()).expect("open");
+    let spool = FileSpool::open(dir.path(), options()).expect("open");
     append(&spool, &["r0", "r1", "r2"]).await;
     let frame = segment::frame_len("r0", &record("r0").1);
     let file = &segment_files(dir.path())[0];
@@ -184,7 +185,8 @@ async fn corruption_found_while_reading_is_skipped_and_reported() {
 async fn a_full_spool_refuses_the_whole_append_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let frame = segment::frame_len("f0", &record("f0").1);
-    let spool = Spool::open(dir.path(), SpoolOptions { max_spool_bytes: 3 * frame + 10, ..options() }).expect("open");
+    let spool =
+        FileSpool::open(dir.path(), SpoolOptions { max_spool_bytes: 3 * frame + 10, ..options() }).expect("open");
     append(&spool, &["f0", "f1"]).await;
     let file = &segment_files(dir.path())[0];
     let before = std::fs::metadata(file).expect("meta").len();
@@ -212,12 +214,12 @@ async fn a_full_spool_refuses_the_whole_append_and_writes_nothing() {
 async fn duplicates_are_dropped_within_an_append_and_across_a_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         assert_eq!(append(&spool, &["a", "b", "a", "c", "d", "e"]).await, Appended { accepted: 5, duplicates: 1 });
         let batch = spool.next_batch(3).expect("next_batch");
         spool.acknowledge(batch[2].position).expect("acknowledge"); // a, b, c delivered
     }
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     // the sender retries after a lost connection: a and c acknowledged (known from the journal),
     // d spooled (known from the segment), f new
     assert_eq!(append(&spool, &["a", "c", "d", "f"]).await, Appended { accepted: 1, duplicates: 3 });
@@ -230,13 +232,13 @@ async fn the_dedup_window_forgets_the_oldest_ids() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = SpoolOptions { dedup_window: 3, ..options() };
     {
-        let spool = Spool::open(dir.path(), opts.clone()).expect("open");
+        let spool = FileSpool::open(dir.path(), opts.clone()).expect("open");
         append(&spool, &["w0", "w1", "w2", "w3"]).await;
         let batch = drain(&spool);
         spool.acknowledge(batch[3].position).expect("acknowledge");
         assert_eq!(append(&spool, &["w0", "w1"]).await, Appended { accepted: 1, duplicates: 1 });
     }
-    let spool = Spool::open(dir.path(), opts).expect("reopen");
+    let spool = FileSpool::open(dir.path(), opts).expect("reopen");
     // the window now holds w2, w3 (journal) and w0 (segment)
     assert_eq!(append(&spool, &["w0", "w2", "w3", "w1"]).await, Appended { accepted: 1, duplicates: 3 });
     assert_eq!(ids(&drain(&spool)), ["w0", "w1"]);
@@ -246,7 +248,7 @@ async fn the_dedup_window_forgets_the_oldest_ids() {
 fn concurrent_appenders_share_fsyncs_and_every_record_is_stored_once() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).build().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Arc::new(Spool::open(dir.path(), options()).expect("open"));
+    let spool = Arc::new(FileSpool::open(dir.path(), options()).expect("open"));
     let totals = runtime.block_on(async {
         let tasks: Vec<_> = (0..50)
             .map(|t| {
@@ -288,7 +290,7 @@ async fn segments_roll_over_and_are_removed_once_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let frame = segment::frame_len("s0000", &record("s0000").1);
     let opts = SpoolOptions { segment_bytes: 2 * frame, ..options() };
-    let spool = Spool::open(dir.path(), opts.clone()).expect("open");
+    let spool = FileSpool::open(dir.path(), opts.clone()).expect("open");
     let all = numbered("s", 0..7);
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
     for chunk in refs.chunks(3) {
@@ -307,7 +309,7 @@ async fn segments_roll_over_and_are_removed_once_acknowledged() {
     assert_eq!(spool.stats().unacknowledged_bytes, 0);
     drop(spool);
 
-    let spool = Spool::open(dir.path(), opts).expect("reopen");
+    let spool = FileSpool::open(dir.path(), opts).expect("reopen");
     assert!(drain(&spool).is_empty());
     append(&spool, &["s9"]).await;
     assert_eq!(ids(&drain(&spool)), ["s9"]);
@@ -316,8 +318,8 @@ async fn segments_roll_over_and_are_removed_once_acknowledged() {
 #[tokio::test]
 async fn a_second_open_of_the_directory_names_the_holder() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Spool::open(dir.path(), options()).expect("open");
-    let err = Spool::open(dir.path(), options()).expect_err("locked");
+    let spool = FileSpool::open(dir.path(), options()).expect("open");
+    let err = FileSpool::open(dir.path(), options()).expect_err("locked");
     match &err {
         SpoolError::Locked { dir: d, pid } => {
             assert_eq!(d, dir.path());
@@ -329,13 +331,13 @@ async fn a_second_open_of_the_directory_names_the_holder() {
     assert!(message.contains(&dir.path().display().to_string()), "{message}");
     assert!(message.contains(&std::process::id().to_string()), "{message}");
     drop(spool);
-    Spool::open(dir.path(), options()).expect("open once released");
+    FileSpool::open(dir.path(), options()).expect("open once released");
 }
 
 #[tokio::test]
 async fn invalid_records_refuse_the_append_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spool = Spool::open(dir.path(), SpoolOptions { max_record_bytes: 100, ..options() }).expect("open");
+    let spool = FileSpool::open(dir.path(), SpoolOptions { max_record_bytes: 100, ..options() }).expect("open");
     let err = spool.append(vec![record("ok"), (String::new(), b"{}".to_vec())]).await.expect_err("empty id");
     assert!(err.to_string().contains("message_id is empty"), "{err}");
     let err = spool.append(vec![record("ok"), ("big".into(), vec![b'x'; 200])]).await.expect_err("too big");
@@ -348,11 +350,11 @@ async fn invalid_records_refuse_the_append_whole() {
 async fn a_batch_stops_at_the_byte_budget_but_holds_one_record() {
     let dir = tempfile::tempdir().expect("tempdir");
     let size = record("b0").1.len() as u64;
-    let spool = Spool::open(dir.path(), SpoolOptions { max_batch_bytes: 2 * size + 1, ..options() }).expect("open");
+    let spool = FileSpool::open(dir.path(), SpoolOptions { max_batch_bytes: 2 * size + 1, ..options() }).expect("open");
     append(&spool, &["b0", "b1", "b2", "b3"]).await;
     assert_eq!(ids(&spool.next_batch(100).expect("next_batch")), ["b0", "b1", "b2"]);
     drop(spool);
-    let spool = Spool::open(dir.path(), SpoolOptions { max_batch_bytes: 1, ..options() }).expect("reopen");
+    let spool = FileSpool::open(dir.path(), SpoolOptions { max_batch_bytes: 1, ..options() }).expect("reopen");
     assert_eq!(ids(&spool.next_batch(100).expect("next_batch")), ["b0"]);
     assert!(spool.next_batch(0).expect("next_batch").is_empty());
 }
@@ -361,13 +363,13 @@ async fn a_batch_stops_at_the_byte_budget_but_holds_one_record() {
 async fn an_unreadable_ack_file_redelivers_everything_and_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         append(&spool, &["u0", "u1"]).await;
         let batch = drain(&spool);
         spool.acknowledge(batch[0].position).expect("acknowledge");
     }
     std::fs::write(dir.path().join("ack"), "garbage").expect("write");
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     let notices = spool.take_notices();
     assert!(matches!(notices.as_slice(), [Notice::AckUnreadable { .. }]), "{notices:?}");
     assert_eq!(ids(&drain(&spool)), ["u0", "u1"]);
@@ -377,7 +379,7 @@ async fn an_unreadable_ack_file_redelivers_everything_and_says_so() {
 fn the_directory_is_created_private() {
     let dir = tempfile::tempdir().expect("tempdir");
     let nested = dir.path().join("state").join("8080");
-    let _spool = Spool::open(&nested, options()).expect("open");
+    let _spool = FileSpool::open(&nested, options()).expect("open");
     for d in [dir.path().join("state"), nested] {
         assert_eq!(std::fs::metadata(&d).expect("meta").permissions().mode() & 0o777, 0o700, "{d:?}");
     }
@@ -394,7 +396,7 @@ fn bad_options_name_their_key() {
         (SpoolOptions { max_batch_bytes: 0, ..options() }, "spool.max_batch_bytes"),
     ];
     for (opts, key) in cases {
-        let err = Spool::open(dir.path(), opts).expect_err(key);
+        let err = FileSpool::open(dir.path(), opts).expect_err(key);
         assert!(err.to_string().starts_with(&format!("invalid option {key}:")), "{err}");
     }
 }
@@ -423,7 +425,7 @@ fn a_consumer_reading_while_segments_roll_sees_every_record_once_in_order() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = SpoolOptions { segment_bytes: 1000, ..options() };
-    let spool = Arc::new(Spool::open(dir.path(), opts).expect("open"));
+    let spool = Arc::new(FileSpool::open(dir.path(), opts).expect("open"));
     let consumer = {
         let spool = spool.clone();
         let handle = runtime.handle().clone();
@@ -475,7 +477,7 @@ fn a_consumer_reading_while_segments_roll_sees_every_record_once_in_order() {
 async fn a_crash_between_the_journal_and_the_ack_file_delivers_again_and_still_drops_retries() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let spool = Spool::open(dir.path(), options()).expect("open");
+        let spool = FileSpool::open(dir.path(), options()).expect("open");
         append(&spool, &["j0", "j1", "j2"]).await;
         assert_eq!(ids(&drain(&spool)), ["j0", "j1", "j2"]);
     }
@@ -485,7 +487,7 @@ async fn a_crash_between_the_journal_and_the_ack_file_delivers_again_and_still_d
     journal.record(&[key.digest("j0"), key.digest("j1")]).expect("record");
     drop(journal);
 
-    let spool = Spool::open(dir.path(), options()).expect("reopen");
+    let spool = FileSpool::open(dir.path(), options()).expect("reopen");
     assert_eq!(ids(&drain(&spool)), ["j0", "j1", "j2"], "unacknowledged, so delivered again");
     assert_eq!(append(&spool, &["j0", "j1", "j2"]).await, Appended { accepted: 0, duplicates: 3 });
     assert_eq!(spool.stats().dedup_ids, 3);

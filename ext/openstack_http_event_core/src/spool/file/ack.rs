@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 
 use super::durable;
-use super::progress::Position;
+use crate::spool::Position;
 
 pub(crate) const FILE: &str = "ack";
 const PREFIX: &str = "openstack_http_event_monitor spool ack v1 ";
