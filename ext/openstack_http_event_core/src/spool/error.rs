@@ -1,5 +1,5 @@
-//! Typed errors of the spool. Each names the spool directory or the file
-//! involved, so the receiver can log it as it is.
+//! Typed errors of the spool. Each names the spool (its directory or file;
+//! a database's stream) involved, so the receiver can log it as it is.
 
 use std::io;
 use std::path::PathBuf;
@@ -13,8 +13,8 @@ pub enum SpoolError {
 
     /// Accepting the append would take the unacknowledged bytes on disk over
     /// `spool.max_spool_bytes`; nothing of it was written.
-    #[error("spool {} is full: {used} unacknowledged bytes, the append needs {needed} more, spool.max_spool_bytes is {max}", .dir.display())]
-    Full { dir: PathBuf, used: u64, needed: u64, max: u64 },
+    #[error("spool {spool} is full: {used} unacknowledged bytes, the append needs {needed} more, spool.max_spool_bytes is {max}")]
+    Full { spool: String, used: u64, needed: u64, max: u64 },
 
     /// A record the spool cannot store; nothing of the append was written.
     #[error("cannot spool record {message_id:?}: {message}")]
@@ -32,6 +32,15 @@ pub enum SpoolError {
     /// the spool is opened again, which rescans its files.
     #[error("spool {} accepts no more appends: {reason}", .dir.display())]
     Broken { dir: PathBuf, reason: String },
+
+    /// The database spool's server refused or failed a request, or cannot
+    /// be reached; `spool` names the stream, never the password.
+    #[error("spool {spool}: {message}")]
+    Database { spool: String, message: String },
+
+    /// The database holds the tables of a newer version of the gem.
+    #[error("spool {spool}: the schema is version {found}, this version of the gem knows up to {known}: upgrade the gem on every appliance and pod of the region")]
+    Schema { spool: String, found: i64, known: i64 },
 
     /// Neither `XDG_STATE_HOME` nor `HOME` names a directory.
     #[error("cannot choose a spool directory: neither XDG_STATE_HOME nor HOME is set to an absolute path")]

@@ -190,7 +190,12 @@ impl Writer {
             mine.push((i, d));
         }
         if needed > 0 && used + needed > self.limits.max_spool_bytes {
-            return Err(SpoolError::Full { dir: self.dir.clone(), used, needed, max: self.limits.max_spool_bytes });
+            return Err(SpoolError::Full {
+                spool: self.dir.display().to_string(),
+                used,
+                needed,
+                max: self.limits.max_spool_bytes,
+            });
         }
         let appended = Appended { accepted: mine.len(), duplicates: records.len() - mine.len() };
         pending.extend(mine.iter().map(|&(_, d)| d));
