@@ -45,10 +45,10 @@ impl Engine {
 
     /// Ready to take events: the push receiver binds its port here; the
     /// polling engine needs nothing.
-    pub fn start(&mut self) -> Result<()> {
+    pub async fn start(&mut self) -> Result<()> {
         match self {
             Engine::Poll(_) => Ok(()),
-            Engine::Push(m) => m.start(),
+            Engine::Push(m) => m.start().await,
         }
     }
 
@@ -62,7 +62,7 @@ impl Engine {
     pub async fn check(&mut self) -> Result<()> {
         match self {
             Engine::Poll(m) => m.check().await,
-            Engine::Push(m) => m.check(),
+            Engine::Push(m) => m.check().await,
         }
     }
 

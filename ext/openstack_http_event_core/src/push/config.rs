@@ -14,6 +14,7 @@ use super::server_tls::TlsFiles;
 use crate::error::{Error, Result};
 use crate::format::mapping::Mapping;
 use crate::source::json::JsonSource;
+use crate::spool::{PostgresOptions, SpoolOptions};
 use crate::util::options::{type_name, Options};
 use crate::util::secret::Secret;
 
@@ -29,6 +30,8 @@ const KEYS: &[&str] = &[
     "type",
     "listen",
     "path",
+    "spool",
+    "consumer",
     "spool_dir",
     "state_dir",
     "users",
@@ -48,9 +51,27 @@ const KEYS: &[&str] = &[
     "event_type_prefix",
 ];
 
+/// Where pushed events are spooled (`http.source.spool`).
+#[derive(Debug, Clone)]
+pub enum SpoolChoice {
+    /// A directory on this machine (`spool_dir`, else the default).
+    File,
+    /// A PostgreSQL database (`{:type => :postgresql, :url => …}`); its
+    /// consumer and byte cap come from the push options.
+    Postgres(PostgresOptions),
+}
+
+/// The schema of the database spool's tables, unless `spool.schema` says.
+pub const DEFAULT_SCHEMA: &str = "openstack_http_event_monitor";
+/// The reader's name, unless `http.source.consumer` says.
+pub const DEFAULT_CONSUMER: &str = "default";
+
 /// The receiver, as configured.
 #[derive(Debug, Clone)]
 pub struct PushOptions {
+    pub spool: SpoolChoice,
+    /// This monitor's name as a reader of the spool.
+    pub consumer: String,
     pub listen: SocketAddr,
     pub path: String,
     /// `None`: the default under `state_dir`, per port.
@@ -115,7 +136,17 @@ impl PushOptions {
                 ),
             ));
         }
+        let consumer = o.string("consumer")?.unwrap_or_else(|| DEFAULT_CONSUMER.to_owned());
+        if consumer.is_empty() || consumer.len() > 200 {
+            return Err(Error::config(o.key("consumer"), "must be a name of 1 to 200 characters"));
+        }
+        let spool = spool(&o, listen, &path)?;
+        if matches!(spool, SpoolChoice::Postgres(_)) && o.get("spool_dir").is_some() {
+            return Err(Error::config(o.key("spool_dir"), "is for the file spool, not the PostgreSQL one"));
+        }
         Ok(PushOptions {
+            spool,
+            consumer,
             listen,
             path,
             spool_dir: o.string("spool_dir")?.map(PathBuf::from),
@@ -129,6 +160,53 @@ impl PushOptions {
             formats: formats(&o)?,
             allow_anonymous,
         })
+    }
+}
+
+/// `http.source.spool`: absent or `:file`, or a Hash whose `type` is `file`
+/// or `postgresql` (`url`, `schema`, `stream`; the stream defaults to the
+/// port and path a publisher's URL names).
+fn spool(o: &Options<'_>, listen: SocketAddr, path: &str) -> Result<SpoolChoice> {
+    let value = match o.get("spool") {
+        None | Some(Value::Null) => return Ok(SpoolChoice::File),
+        Some(Value::String(s)) if s == "file" => return Ok(SpoolChoice::File),
+        Some(Value::String(s)) if s == "postgresql" => {
+            return Err(Error::config(o.key("spool"), "postgresql needs its url: {:type => :postgresql, :url => …}"))
+        }
+        Some(value @ Value::Object(_)) => value,
+        Some(other) => {
+            return Err(Error::config(
+                o.key("spool"),
+                format!("must be :file or a Hash with :type (file or postgresql), got {}", type_name(other)),
+            ))
+        }
+    };
+    let key = o.key("spool");
+    let s = Options::new(&key, value, &["type", "url", "schema", "stream"])?;
+    match s.required_string("type")?.as_str() {
+        "file" => {
+            s.only(&["type"], "the file spool")?;
+            Ok(SpoolChoice::File)
+        }
+        "postgresql" | "postgres" => {
+            let url = s.required_string("url")?;
+            if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+                return Err(Error::config(s.key("url"), "must be a postgresql:// URL"));
+            }
+            let stream = s.string("stream")?.unwrap_or_else(|| format!("{}{path}", listen.port()));
+            if stream.is_empty() || stream.len() > 200 {
+                return Err(Error::config(s.key("stream"), "must be a name of 1 to 200 characters"));
+            }
+            Ok(SpoolChoice::Postgres(PostgresOptions {
+                url: Secret::new(url),
+                schema: s.string("schema")?.unwrap_or_else(|| DEFAULT_SCHEMA.to_owned()),
+                stream,
+                consumer: DEFAULT_CONSUMER.to_owned(),
+                max_spool_bytes: 0,
+                dedup_window: SpoolOptions::default().dedup_window as u64,
+            }))
+        }
+        other => Err(Error::config(s.key("type"), format!("{other:?} is not a spool type (file, postgresql)"))),
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::config::PushOptions;
+use super::config::SpoolChoice;
 use super::receiver::Receiver;
 use super::record;
 use super::server::{Server, ServerConfig};
@@ -15,7 +16,7 @@ use super::server_tls;
 use crate::error::{Error, Result};
 use crate::model::event::Event;
 use crate::shared::{Level, Shared};
-use crate::spool::{self, FileSpool, Position, Spool, SpoolOptions};
+use crate::spool::{self, FileSpool, Position, PostgresOptions, PostgresSpool, Spool, SpoolError, SpoolOptions};
 
 /// The most events one `next_batch` hands out.
 const BATCH: usize = 1000;
@@ -51,6 +52,13 @@ impl PushMonitor {
         }
         if let Some((_, token)) = &options.gate.token {
             shared.scrubber.add(token.expose());
+        }
+        if let SpoolChoice::Postgres(pg) = &options.spool {
+            if let Some(password) = url::Url::parse(pg.url.expose()).ok().and_then(|u| u.password().map(str::to_owned))
+            {
+                shared.scrubber.add(&password);
+                shared.scrubber.add(&crate::util::scrub::percent_decode(&password));
+            }
         }
         let server_config = ServerConfig {
             listen: options.listen,
@@ -92,13 +100,29 @@ impl PushMonitor {
         }
     }
 
-    fn open_spool(&mut self) -> Result<Arc<dyn Spool>> {
+    /// The database spool's options for this monitor.
+    fn postgres_options(&self, pg: &PostgresOptions) -> PostgresOptions {
+        PostgresOptions {
+            consumer: self.options.consumer.clone(),
+            max_spool_bytes: self.options.max_spool_bytes,
+            ..pg.clone()
+        }
+    }
+
+    async fn open_spool(&mut self) -> Result<Arc<dyn Spool>> {
         if let Some(spool) = &self.spool {
             return Ok(Arc::clone(spool));
         }
-        let dir = self.spool_dir()?;
-        let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-        let spool: Arc<dyn Spool> = Arc::new(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
+        let spool: Arc<dyn Spool> = match &self.options.spool {
+            SpoolChoice::File => {
+                let dir = self.spool_dir()?;
+                let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
+                Arc::new(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?)
+            }
+            SpoolChoice::Postgres(pg) => {
+                Arc::new(PostgresSpool::open(self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?)
+            }
+        };
         for notice in spool.take_notices() {
             self.shared.log_message(Level::Error, notice.to_string());
         }
@@ -108,11 +132,11 @@ impl PushMonitor {
 
     /// Opens the spool and binds the port, on the shared runtime; again
     /// after a stop. Closed by [`Shared::stop`].
-    pub fn start(&mut self) -> Result<()> {
+    pub async fn start(&mut self) -> Result<()> {
         if self.local_addr().is_some() {
             return Ok(());
         }
-        let spool = self.open_spool()?;
+        let spool = self.open_spool().await?;
         let runtime = crate::runtime::shared()
             .map_err(|e| Error::Connection { url: "push receiver".into(), message: e.to_string() })?;
         let _context = runtime.enter();
@@ -143,14 +167,22 @@ impl PushMonitor {
 
     /// Whether the receiver could start: the spool opens and the port can
     /// be bound (then both are let go again unless already in use here).
-    pub fn check(&mut self) -> Result<()> {
+    pub async fn check(&mut self) -> Result<()> {
         if self.local_addr().is_some() {
             return Ok(());
         }
         if self.spool.is_none() {
-            let dir = self.spool_dir()?;
-            let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-            drop(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
+            match &self.options.spool {
+                SpoolChoice::File => {
+                    let dir = self.spool_dir()?;
+                    let options =
+                        SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
+                    drop(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
+                }
+                SpoolChoice::Postgres(pg) => {
+                    drop(PostgresSpool::open(self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?);
+                }
+            }
         }
         std::net::TcpListener::bind(self.options.listen).map(drop).map_err(|e| Error::Connection {
             url: format!("listen {}", self.options.listen),
@@ -163,12 +195,24 @@ impl PushMonitor {
         if self.shared.is_stopped() {
             return Ok(None);
         }
-        self.start()?;
-        let spool = self.open_spool()?;
+        self.start().await?;
+        let spool = self.open_spool().await?;
         let mut committed = spool.subscribe();
         loop {
             committed.borrow_and_update();
-            let records = spool.next_batch(BATCH).await.map_err(|e| spool_error(&e))?;
+            let records = match spool.next_batch(BATCH).await {
+                Ok(records) => records,
+                // the database went away: wait for it, as the receiver does
+                Err(e @ SpoolError::Database { .. }) => {
+                    self.shared.log_message(Level::Warn, format!("{e}; reading again in 1s"));
+                    tokio::select! {
+                        biased;
+                        _ = self.shared.stopped() => return Ok(None),
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    }
+                }
+                Err(e) => return Err(spool_error(&e)),
+            };
             self.caught_up = records.len() < BATCH;
             if !records.is_empty() {
                 let mut events = Vec::with_capacity(records.len());
@@ -261,8 +305,15 @@ impl PushMonitor {
     }
 }
 
-fn spool_error(e: &spool::SpoolError) -> Error {
-    Error::config("http.source.spool_dir", e.to_string())
+fn spool_error(e: &SpoolError) -> Error {
+    match e {
+        // the database may come back: polling retries
+        SpoolError::Database { spool, message } => {
+            Error::Connection { url: spool.clone(), message: format!("the spool's database: {message}") }
+        }
+        SpoolError::Schema { .. } | SpoolError::Option { .. } => Error::config("http.source.spool", e.to_string()),
+        _ => Error::config("http.source.spool_dir", e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ fn ids(events: &[Event]) -> Vec<&str> {
 async fn delivers_what_was_pushed_and_redelivers_what_was_not_acknowledged_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut m = monitor(dir.path());
-    m.start().unwrap();
+    m.start().await.unwrap();
     assert_eq!(push(&m, &["a", "b", "c"]).await, 200);
     let batch = m.next_batch().await.unwrap().unwrap();
     assert_eq!(ids(&batch), ["a", "b", "c"]);
@@ -49,7 +49,7 @@ async fn delivers_what_was_pushed_and_redelivers_what_was_not_acknowledged_after
     drop(m);
 
     let mut again = monitor(dir.path());
-    again.start().unwrap();
+    again.start().await.unwrap();
     assert_eq!(ids(&again.next_batch().await.unwrap().unwrap()), ["c"]);
     again.delivered(1).await.unwrap();
     assert_eq!(push(&again, &["c", "d"]).await, 200, "a resent c is a duplicate, d is new");
@@ -61,7 +61,7 @@ async fn delivers_what_was_pushed_and_redelivers_what_was_not_acknowledged_after
 async fn requeue_hands_the_undelivered_out_first_and_stop_ends_a_wait() {
     let dir = tempfile::tempdir().unwrap();
     let mut m = monitor(dir.path());
-    m.start().unwrap();
+    m.start().await.unwrap();
     assert_eq!(push(&m, &["x", "y"]).await, 200);
     assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["x", "y"]);
     m.delivered(1).await.unwrap();
@@ -87,7 +87,7 @@ async fn requeue_hands_the_undelivered_out_first_and_stop_ends_a_wait() {
 async fn stop_frees_the_port_and_a_restart_binds_it_again_on_the_same_spool() {
     let dir = tempfile::tempdir().unwrap();
     let mut m = monitor(dir.path());
-    m.start().unwrap();
+    m.start().await.unwrap();
     let addr = m.local_addr().unwrap();
     m.shared().stop();
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
@@ -97,7 +97,7 @@ async fn stop_frees_the_port_and_a_restart_binds_it_again_on_the_same_spool() {
     }
     m.stop().await;
     m.shared().resume();
-    m.start().unwrap();
+    m.start().await.unwrap();
     assert_eq!(push(&m, &["after-restart"]).await, 200);
     assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["after-restart"]);
     m.stop().await;
@@ -107,9 +107,9 @@ async fn stop_frees_the_port_and_a_restart_binds_it_again_on_the_same_spool() {
 async fn a_second_receiver_on_the_same_spool_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = monitor(dir.path());
-    first.start().unwrap();
+    first.start().await.unwrap();
     let mut second = monitor(dir.path());
-    let e = second.start().unwrap_err().to_string();
+    let e = second.start().await.unwrap_err().to_string();
     assert!(e.contains("http.source.spool_dir") && e.contains(&dir.path().display().to_string()), "{e}");
     first.stop().await;
 }
@@ -129,9 +129,96 @@ async fn without_spool_dir_the_spool_is_made_under_state_dir_per_port() {
                                                     "users": {"ceilometer": "push-pw-1"}}))
         .unwrap();
     let mut m = PushMonitor::new(options, 65536, 100, Arc::new(Shared::new())).unwrap();
-    m.start().unwrap();
+    m.start().await.unwrap();
     assert_eq!(push(&m, &["s1"]).await, 200);
     let spool = state.path().join("openstack_http_event_monitor").join("0");
     assert!(std::fs::read_dir(&spool).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "seg")));
     m.stop().await;
+}
+
+fn postgres_monitor(pg: &crate::testing::Postgres, consumer: &str) -> PushMonitor {
+    let options = PushOptions::from_options(&json!({
+        "listen": "127.0.0.1:0", "users": {"ceilometer": "push-pw-1"}, "consumer": consumer,
+        "spool": {"type": "postgresql", "url": pg.url(), "stream": "overcloud"}}))
+    .unwrap();
+    PushMonitor::new(options, 65536, 100, Arc::new(Shared::new())).unwrap()
+}
+
+/// A receiver's catcher fails over: what it accepted and did not deliver
+/// is delivered by the catcher that starts elsewhere (another process, its
+/// own port), and every consumer of the stream gets every event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_database_spool_another_receiver_delivers_what_the_first_accepted() {
+    let pg = crate::testing::Postgres::start();
+    let mut first = postgres_monitor(&pg, "cloud");
+    first.start().await.unwrap();
+    let mut network = postgres_monitor(&pg, "network");
+    network.start().await.unwrap();
+    assert_eq!(push(&first, &["a", "b"]).await, 200);
+    assert_eq!(push(&network, &["c", "a"]).await, 200, "any receiver of the stream; a is a duplicate");
+    let batch = first.next_batch().await.unwrap().unwrap();
+    assert_eq!(ids(&batch), ["a", "b", "c"]);
+    first.delivered(1).await.unwrap();
+    first.stop().await;
+    drop(first); // b and c in a block that never returned
+
+    let mut second = postgres_monitor(&pg, "cloud");
+    second.start().await.unwrap();
+    assert_eq!(ids(&second.next_batch().await.unwrap().unwrap()), ["b", "c"]);
+    second.delivered(2).await.unwrap();
+    assert_eq!(ids(&network.next_batch().await.unwrap().unwrap()), ["a", "b", "c"]);
+    network.delivered(3).await.unwrap();
+    assert_eq!(push(&second, &["d"]).await, 200);
+    assert_eq!(ids(&second.next_batch().await.unwrap().unwrap()), ["d"]);
+    assert_eq!(ids(&network.next_batch().await.unwrap().unwrap()), ["d"]);
+    second.stop().await;
+    network.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_down_is_answered_503_and_nothing_is_lost() {
+    let pg = crate::testing::Postgres::start();
+    let mut m = postgres_monitor(&pg, "cloud");
+    m.start().await.unwrap();
+    assert_eq!(push(&m, &["a"]).await, 200);
+    pg.stop();
+    assert_eq!(push(&m, &["b"]).await, 503, "never 2xx for what was not committed");
+    // a consumer waiting meanwhile rides it out
+    let waiting = tokio::spawn(async move {
+        let batch = m.next_batch().await;
+        (m, batch)
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished());
+    pg.start_again();
+    let (mut m, batch) = waiting.await.unwrap();
+    assert_eq!(ids(&batch.unwrap().unwrap()), ["a"]);
+    assert_eq!(push(&m, &["b"]).await, 200, "reconnected by itself");
+    assert_eq!(ids(&m.next_batch().await.unwrap().unwrap()), ["b"]);
+    m.stop().await;
+}
+
+#[test]
+fn spool_options_name_their_key() {
+    let err = |spool: serde_json::Value| {
+        PushOptions::from_options(&json!({"listen": "127.0.0.1:0", "spool": spool})).unwrap_err().to_string()
+    };
+    assert!(err(json!("postgresql")).starts_with("invalid option http.source.spool: "));
+    assert!(err(json!({"type": "postgresql"})).starts_with("invalid option http.source.spool.url: "));
+    assert!(err(json!({"type": "postgresql", "url": "http://x"}))
+        .contains("http.source.spool.url: must be a postgresql:// URL"));
+    assert!(err(json!({"type": "bogus"})).contains("http.source.spool.type: \"bogus\" is not a spool type"));
+    assert!(
+        err(json!({"type": "file", "url": "x"})).contains("http.source.spool.url: does not apply to the file spool")
+    );
+    assert!(err(json!(3)).contains("must be :file or a Hash"));
+    let o = PushOptions::from_options(&json!({"listen": "127.0.0.1:8791", "path": "/ceilometer",
+        "spool": {"type": "postgresql", "url": "postgresql://u:p@db/vmdb"}}))
+    .unwrap();
+    let SpoolChoice::Postgres(pg) = &o.spool else { panic!("{:?}", o.spool) };
+    assert_eq!(
+        (pg.schema.as_str(), pg.stream.as_str(), o.consumer.as_str()),
+        ("openstack_http_event_monitor", "8791/ceilometer", "default")
+    );
+    assert!(!format!("{o:?}").contains(":p@"), "{o:?}");
 }

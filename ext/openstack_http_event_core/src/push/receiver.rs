@@ -118,6 +118,14 @@ impl Receiver {
                 reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
                 reply
             }
+            Err(e @ SpoolError::Database { .. }) => {
+                // nothing was committed: the sender must send again
+                self.shared.lock_stats().refused += 1;
+                self.shared.log_message(Level::Error, format!("cannot spool pushed events: {e}; answered 503"));
+                let mut reply = Reply::json(503, json!({"error": "the spool is unavailable; try again later"}));
+                reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
+                reply
+            }
             Err(e) => {
                 self.shared.log_message(Level::Error, format!("cannot spool pushed events: {e}"));
                 Reply::json(500, json!({"error": "the events could not be stored"}))

@@ -26,14 +26,13 @@ mod error;
 mod file;
 mod notice;
 mod position;
-// not selectable from the options yet (issue 19 goes on): tested on its own
-#[allow(dead_code)]
 mod postgres;
 
 pub use error::SpoolError;
 pub use file::{default_dir, dir_under, FileSpool, SpoolOptions};
 pub use notice::Notice;
 pub use position::{Appended, Position, SpoolStats, SpooledRecord};
+pub use postgres::{PostgresOptions, PostgresSpool};
 
 /// What a spool operation comes to, later.
 pub type SpoolFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SpoolError>> + Send + 'a>>;

@@ -233,7 +233,7 @@ impl Native {
             return Ok(());
         }
         let mut taken = rb_self.take(ruby)?;
-        taken.get().monitor.start().map_err(|e| errors::from_core(ruby, e))
+        Self::run(ruby, taken.get().monitor.start())?.map_err(|e| errors::from_core(ruby, e))
     }
 
     /// Authenticates, finds the service and asks it for one event. Returns
