@@ -180,7 +180,7 @@ impl PushMonitor {
                     drop(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
                 }
                 SpoolChoice::Postgres(pg) => {
-                    drop(PostgresSpool::open(self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?);
+                    PostgresSpool::probe(&self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?;
                 }
             }
         }

@@ -116,23 +116,19 @@ impl fmt::Debug for PostgresSpool {
 }
 
 impl PostgresSpool {
+    /// Whether the spool can be opened: connects and creates the tables if
+    /// missing, without counting this monitor as a consumer (a consumer
+    /// holds back the deletion of what it has not acknowledged).
+    pub async fn probe(options: &PostgresOptions) -> Result<(), SpoolError> {
+        let (config, location) = parsed(options)?;
+        let mut client = connect(&config, &location, options.url.expose()).await?;
+        schema::prepare(&mut client, &options.schema, &location).await
+    }
+
     /// Connects, creates the tables if missing, registers the consumer and
     /// starts listening for the stream's commits.
     pub async fn open(options: PostgresOptions) -> Result<PostgresSpool, SpoolError> {
-        if !schema::valid_name(&options.schema) {
-            return Err(SpoolError::Option {
-                key: "spool.schema",
-                message: format!(
-                    "{:?} is not a plain PostgreSQL name (lower-case letters, digits and _)",
-                    options.schema
-                ),
-            });
-        }
-        let config: tokio_postgres::Config = options.url.expose().parse().map_err(|e| SpoolError::Option {
-            key: "spool.url",
-            message: format!("{} is not a PostgreSQL connection URL: {e}", shown_url(options.url.expose())),
-        })?;
-        let location = location(&config, &options);
+        let (config, location) = parsed(&options)?;
         let mut client = connect(&config, &location, options.url.expose()).await?;
         schema::prepare(&mut client, &options.schema, &location).await?;
         let acked: i64 = client
@@ -292,6 +288,7 @@ impl PostgresSpool {
         let upto = upto.offset as i64;
         let schema = &self.options.schema;
         let stream = &self.options.stream;
+        let retention = schema::CONSUMER_RETENTION;
         let guard = self.client(&self.reader).await?;
         let Some(client) = guard.as_ref() else { unreachable!("client() fills the slot") };
         client
@@ -316,7 +313,8 @@ impl PostgresSpool {
                 &format!(
                     "WITH gone AS (
                          DELETE FROM {schema}.events WHERE stream = $1
-                         AND seq <= (SELECT min(acked) FROM {schema}.consumers WHERE stream = $1)
+                         AND seq <= (SELECT min(acked) FROM {schema}.consumers WHERE stream = $1
+                                     AND seen_at > now() - interval '{retention}')
                          RETURNING octet_length(payload) AS n)
                      UPDATE {schema}.streams SET bytes = bytes - (SELECT coalesce(sum(n), 0) FROM gone)
                      WHERE stream = $1"
@@ -378,6 +376,22 @@ impl Spool for PostgresSpool {
     fn stats(&self) -> SpoolStats {
         SpoolStats::default()
     }
+}
+
+/// The connection settings of `options`, and the spool's location.
+fn parsed(options: &PostgresOptions) -> Result<(tokio_postgres::Config, String), SpoolError> {
+    if !schema::valid_name(&options.schema) {
+        return Err(SpoolError::Option {
+            key: "spool.schema",
+            message: format!("{:?} is not a plain PostgreSQL name (lower-case letters, digits and _)", options.schema),
+        });
+    }
+    let config: tokio_postgres::Config = options.url.expose().parse().map_err(|e| SpoolError::Option {
+        key: "spool.url",
+        message: format!("{} is not a PostgreSQL connection URL: {e}", shown_url(options.url.expose())),
+    })?;
+    let location = location(&config, options);
+    Ok((config, location))
 }
 
 /// `schema.stream` at `host:port/db`: no user, no password.

@@ -11,7 +11,8 @@
 //!   de-duplication window after their events are gone;
 //! - `events`: the events not yet acknowledged by every consumer;
 //! - `consumers`: each consumer's acknowledged sequence number and when it
-//!   was last seen.
+//!   was last seen (one not seen for [`CONSUMER_RETENTION`] no longer holds
+//!   events back).
 
 use tokio_postgres::Client;
 
@@ -19,6 +20,10 @@ use crate::spool::SpoolError;
 
 /// The layout this build creates and reads.
 pub(super) const VERSION: i64 = 1;
+
+/// How long a consumer not seen (no start, no acknowledgement) keeps the
+/// events it has not acknowledged from being deleted.
+pub(super) const CONSUMER_RETENTION: &str = "7 days";
 
 /// Creates what is missing and checks the version; concurrent callers
 /// (several receivers starting at once) take turns.
@@ -44,6 +49,7 @@ pub(super) async fn prepare(client: &mut Client, schema: &str, spool: &str) -> R
              stream text NOT NULL,
              message_id text NOT NULL,
              UNIQUE (stream, message_id));
+         CREATE INDEX IF NOT EXISTS accepted_ids_stream_id ON {schema}.accepted_ids (stream, id);
          CREATE TABLE IF NOT EXISTS {schema}.events (
              stream text NOT NULL,
              seq bigint NOT NULL,

@@ -252,3 +252,43 @@ async fn a_newer_schema_is_refused_and_a_bad_schema_name_names_the_option() {
         PostgresSpool::open(PostgresOptions { schema: "Bad-Name".into(), ..options(&pg, "s", "c") }).await.unwrap_err();
     assert!(error.to_string().starts_with("invalid option spool.schema: "), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_is_no_consumer_and_a_consumer_gone_for_the_retention_holds_nothing_back() {
+    let pg = Postgres::start();
+    PostgresSpool::probe(&options(&pg, "overcloud", "checked")).await.unwrap();
+    let cloud = PostgresSpool::open(options(&pg, "overcloud", "cloud")).await.unwrap();
+    let gone = PostgresSpool::open(options(&pg, "overcloud", "gone")).await.unwrap();
+    drop(gone);
+    cloud.append(records(&["a", "b"])).await.unwrap();
+    let client = connect(&cloud.config, "test", &pg.url()).await.unwrap();
+    let consumers: Vec<String> = client
+        .query("SELECT consumer FROM openstack_http_event_monitor.consumers ORDER BY consumer", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(consumers, ["cloud", "gone"], "the probe registered no consumer");
+    let count = || async {
+        client
+            .query_one("SELECT count(*) FROM openstack_http_event_monitor.events", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let batch = drain(&cloud).await;
+    cloud.acknowledge(batch[1].position).await.unwrap();
+    assert_eq!(count().await, 2, "gone has not acknowledged");
+    client
+        .execute(
+            "UPDATE openstack_http_event_monitor.consumers SET seen_at = now() - interval '8 days' WHERE consumer = 'gone'",
+            &[],
+        )
+        .await
+        .unwrap();
+    cloud.append(records(&["c"])).await.unwrap();
+    let batch = drain(&cloud).await;
+    cloud.acknowledge(batch[0].position).await.unwrap();
+    assert_eq!(count().await, 0, "a consumer not seen for 7 days holds nothing back");
+}
