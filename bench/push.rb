@@ -7,9 +7,11 @@
 # time to the 2xx — durable: each 2xx came after an fsync of the spool — and
 # the same senders against a baseline measured in the same run: a plain-Ruby
 # HTTP server that answers 200 at once and keeps nothing, which shows what
-# the senders and loopback HTTP alone cost on this machine.
+# the senders and loopback HTTP alone cost on this machine. Then the same
+# with the PostgreSQL spool on a throwaway local server (fsync on), and how
+# fast each_batch drains each.
 #
-#   bundle exec ruby bench/push.rb [--batches N] [--singles N] [--senders N]
+#   bundle exec ruby bench/push.rb [--batches N] [--singles N] [--senders N] [--no-postgres]
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "json"
@@ -22,10 +24,12 @@ require "openstack_http_event_monitor"
 batches = 400
 singles = 4000
 senders = 8
+postgres = true
 OptionParser.new do |o|
   o.on("--batches N", Integer, "POSTs of 100 events (default 400)") { |n| batches = n }
   o.on("--singles N", Integer, "POSTs of one event (default 4000)") { |n| singles = n }
   o.on("--senders N", Integer, "concurrent senders (default 8)") { |n| senders = n }
+  o.on("--[no-]postgres", "also the PostgreSQL spool, on a throwaway local server (default: yes)") { |v| postgres = v }
 end.parse!
 
 def event(id)
@@ -115,22 +119,55 @@ base_batch = report("baseline, batches of 100", batches * 100, *send_all(base_po
 base_single = report("baseline, single events", singles, *send_all(base_port, single_bodies, senders))
 base.close
 
-Dir.mktmpdir("push-bench") do |spool|
+# One receiver with `spool` (its :source keys), senders against it, a thread
+# draining through each_batch; prints the rates against the baseline's and
+# how fast the drain kept up.
+def run_receiver(label, spool, batch_bodies, single_bodies, senders, base_batch, base_single, batches, singles)
   port = TCPServer.open("127.0.0.1", 0) { |s| s.addr[1] }
-  monitor = OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "127.0.0.1:#{port}", :spool_dir => spool}})
+  monitor = OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "127.0.0.1:#{port}"}.merge(spool)})
   monitor.start
   expected = (batches * 100) + singles + 2000
   received = 0
+  drained_at = nil
   consumer = Thread.new do
     monitor.each_batch do |events|
       received += events.size
-      monitor.stop if received >= expected
+      if received >= expected
+        drained_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        monitor.stop
+      end
     end
   end
   send_all(port, batch_bodies.first(20).map { |b| b.gsub("\"b", "\"warm-b") }, senders) # warm up: 2,000 events
-  report("receiver, batches of 100", batches * 100, *send_all(port, batch_bodies, senders), base_batch)
-  report("receiver, single events", singles, *send_all(port, single_bodies, senders), base_single)
-  consumer.join(60) || abort("the consumer did not get every event (#{received} of #{expected})")
-  puts format("delivered through each_batch: %d events (%s)", received, received == expected ? "all" : "MISSING SOME")
+  started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  report("#{label}, batches of 100", batches * 100, *send_all(port, batch_bodies, senders), base_batch)
+  report("#{label}, single events", singles, *send_all(port, single_bodies, senders), base_single)
+  sent_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  consumer.join(120) || abort("#{label}: the consumer did not get every event (#{received} of #{expected})")
+  lag = drained_at ? [drained_at - sent_at, 0].max : Float::NAN
+  puts format("%-34s %d events (%s), the last %.2f s after the last 2xx; %.0f events/s from the first POST",
+              "#{label}, drained", received, received == expected ? "all" : "MISSING SOME", lag,
+              (expected - 2000) / (drained_at - started))
 end
-puts "(#{senders} senders, keep-alive; every receiver 2xx after an fsync of the spool; shared 2-core machine: ±30 %)"
+
+Dir.mktmpdir("push-bench") do |spool|
+  run_receiver("file spool", {:spool_dir => spool}, batch_bodies, single_bodies, senders, base_batch, base_single,
+               batches, singles)
+end
+
+if postgres
+  if Dir["/usr/lib/postgresql/*/bin/initdb"].empty?
+    puts "PostgreSQL spool: skipped (no PostgreSQL server; bin/setup installs Debian's postgresql)"
+  else
+    require_relative "../spec/support/postgres"
+    pg = ThrowawayPostgres.new(:fsync => true)
+    begin
+      run_receiver("PostgreSQL spool", {:spool => {:type => :postgresql, :url => pg.url, :stream => "bench"}},
+                   batch_bodies, single_bodies, senders, base_batch, base_single, batches, singles)
+    ensure
+      pg.stop
+    end
+  end
+end
+puts "(#{senders} senders, keep-alive; every receiver 2xx after an fsync of the spool or the database's commit " \
+     "(fsync on); shared 2-core machine: ±30 %)"
