@@ -91,6 +91,23 @@ RSpec.describe "Push receiver with the PostgreSQL spool" do
     expect(wrong.inspect).not_to include("Wr0ng-pw-99")
   end
 
+  it "lets a catcher that does not listen (listen: false) read what the receiver accepted, as its own consumer" do
+    @stream = "one-url"
+    storage = OpenstackHTTPEventMonitor.new(
+      :logger => Logger.new(io),
+      :http   => {:source => {:type => :push, :listen => false, :consumer => "storage",
+                              :spool => {:type => :postgresql, :url => @pg.url, :stream => stream}}}
+    )
+    storage.start
+    port = free_port
+    cloud = receiver("cloud", :port => port)
+    cloud.start
+    expect(post(port, [ceilometer_event("v1"), ceilometer_event("v2")])[0]).to eq(200)
+    expect(ids(receive_events(storage, 2))).to eq(%w[v1 v2])
+    expect(ids(receive_events(cloud, 2))).to eq(%w[v1 v2])
+    expect(io.string).to include('as consumer "storage" (not listening')
+  end
+
   it "names the option of a bad spool setting" do
     expect do
       OpenstackHTTPEventMonitor.new(:http => {:source => {:type => :push, :listen => "127.0.0.1:0",

@@ -69,6 +69,9 @@ pub const DEFAULT_CONSUMER: &str = "default";
 /// The receiver, as configured.
 #[derive(Debug, Clone)]
 pub struct PushOptions {
+    /// Whether this monitor receives (`listen` not `false`): one that does
+    /// not only reads the database spool, as a consumer.
+    pub receive: bool,
     pub spool: SpoolChoice,
     /// This monitor's name as a reader of the spool.
     pub consumer: String,
@@ -94,7 +97,8 @@ impl PushOptions {
     /// Reads `http.source` (a Hash whose `type` is `push`).
     pub fn from_options(value: &Value) -> Result<PushOptions> {
         let o = Options::new("http.source", value, KEYS)?;
-        let listen = listen(&o)?;
+        let receive = o.get("listen") != Some(&Value::Bool(false));
+        let listen = if receive { listen(&o)? } else { default_listen() };
         let path = o.string("path")?.unwrap_or_else(|| DEFAULT_PATH.to_owned());
         if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
             return Err(Error::config(o.key("path"), format!("{path:?} must be a URL path starting with \"/\"")));
@@ -126,7 +130,7 @@ impl PushOptions {
         let client_certificates = tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let gate = Gate { users, token, client_certificates };
         let allow_anonymous = o.bool("allow_anonymous", false)?;
-        if gate.is_open() && !allow_anonymous && !listen.ip().is_loopback() {
+        if receive && gate.is_open() && !allow_anonymous && !listen.ip().is_loopback() {
             return Err(Error::config(
                 o.key("allow_anonymous"),
                 format!(
@@ -141,10 +145,27 @@ impl PushOptions {
             return Err(Error::config(o.key("consumer"), "must be a name of 1 to 200 characters"));
         }
         let spool = spool(&o, listen, &path)?;
+        if !receive {
+            match &spool {
+                SpoolChoice::File => return Err(Error::config(
+                    o.key("listen"),
+                    "false (a consumer only) needs the PostgreSQL spool: a file spool is read by its receiver alone",
+                )),
+                SpoolChoice::Postgres(_) if o.get("spool").and_then(|s| s.get("stream")).is_none() => {
+                    return Err(Error::config(
+                        format!("{}.stream", o.key("spool")),
+                        "is required with listen: false (the receiver's stream; by default it is named after the \
+                         receiver's port and path)",
+                    ))
+                }
+                SpoolChoice::Postgres(_) => {}
+            }
+        }
         if matches!(spool, SpoolChoice::Postgres(_)) && o.get("spool_dir").is_some() {
             return Err(Error::config(o.key("spool_dir"), "is for the file spool, not the PostgreSQL one"));
         }
         Ok(PushOptions {
+            receive,
             spool,
             consumer,
             listen,
@@ -212,6 +233,10 @@ fn spool(o: &Options<'_>, listen: SocketAddr, path: &str) -> Result<SpoolChoice>
 
 /// `"0.0.0.0:8780"`, `"[::]:8780"`, `":8780"` (every address) or a bare
 /// port number.
+fn default_listen() -> SocketAddr {
+    SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 8780)
+}
+
 fn listen(o: &Options<'_>) -> Result<SocketAddr> {
     let text = match o.get("listen") {
         None => DEFAULT_LISTEN.to_owned(),

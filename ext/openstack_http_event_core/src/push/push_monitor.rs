@@ -33,6 +33,8 @@ pub struct PushMonitor {
     /// first.
     handed: VecDeque<Position>,
     caught_up: bool,
+    /// A consumer only (`listen: false`) has started reading.
+    reading: bool,
 }
 
 /// A bound server, closed by a task once the monitor is stopped — so
@@ -79,6 +81,7 @@ impl PushMonitor {
             server: None,
             handed: VecDeque::new(),
             caught_up: false,
+            reading: false,
         })
     }
 
@@ -137,6 +140,21 @@ impl PushMonitor {
             return Ok(());
         }
         let spool = self.open_spool().await?;
+        if !self.options.receive {
+            if !self.reading {
+                self.reading = true;
+                self.handed.clear();
+                self.shared.log_message(
+                    Level::Info,
+                    format!(
+                        "reading pushed events from spool {} as consumer {:?} (not listening: http.source.listen false)",
+                        spool.location(),
+                        self.options.consumer
+                    ),
+                );
+            }
+            return Ok(());
+        }
         let runtime = crate::runtime::shared()
             .map_err(|e| Error::Connection { url: "push receiver".into(), message: e.to_string() })?;
         let _context = runtime.enter();
@@ -183,6 +201,9 @@ impl PushMonitor {
                     PostgresSpool::probe(&self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?;
                 }
             }
+        }
+        if !self.options.receive {
+            return Ok(());
         }
         std::net::TcpListener::bind(self.options.listen).map(drop).map_err(|e| Error::Connection {
             url: format!("listen {}", self.options.listen),
@@ -284,6 +305,7 @@ impl PushMonitor {
     /// are closed; the spool stays as it is.
     pub async fn stop(&mut self) {
         self.shared.stop();
+        self.reading = false;
         if let Some(listening) = self.server.take() {
             let _ = listening.closer.await;
         }

@@ -222,3 +222,41 @@ fn spool_options_name_their_key() {
     );
     assert!(!format!("{o:?}").contains(":p@"), "{o:?}");
 }
+
+/// One publisher URL for all of a provider's managers: the cloud catcher
+/// receives, the network catcher only reads the stream (`listen: false`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_does_not_listen_reads_what_the_receiver_accepted() {
+    let pg = crate::testing::Postgres::start();
+    let options = PushOptions::from_options(&json!({
+        "listen": false, "consumer": "network",
+        "spool": {"type": "postgresql", "url": pg.url(), "stream": "overcloud"}}))
+    .unwrap();
+    let mut network = PushMonitor::new(options, 65536, 100, Arc::new(Shared::new())).unwrap();
+    network.start().await.unwrap();
+    assert_eq!(network.local_addr(), None, "binds nothing");
+    network.check().await.unwrap();
+    let mut cloud = postgres_monitor(&pg, "cloud");
+    cloud.start().await.unwrap();
+    assert_eq!(push(&cloud, &["a", "b"]).await, 200);
+    assert_eq!(ids(&network.next_batch().await.unwrap().unwrap()), ["a", "b"]);
+    network.delivered(2).await.unwrap();
+    assert_eq!(push(&cloud, &["c"]).await, 200);
+    assert_eq!(ids(&network.next_batch().await.unwrap().unwrap()), ["c"], "woken by the commit");
+    assert_eq!(ids(&cloud.next_batch().await.unwrap().unwrap()), ["a", "b", "c"]);
+    cloud.stop().await;
+    network.stop().await;
+}
+
+#[test]
+fn a_consumer_only_needs_the_database_spool_and_its_stream() {
+    let err = |v: serde_json::Value| PushOptions::from_options(&v).unwrap_err().to_string();
+    assert!(err(json!({"listen": false}))
+        .contains("http.source.listen: false (a consumer only) needs the PostgreSQL spool"));
+    assert!(err(json!({"listen": false, "spool": {"type": "postgresql", "url": "postgresql://db/x"}}))
+        .contains("http.source.spool.stream: is required with listen: false"));
+    let o = PushOptions::from_options(&json!({"listen": false,
+        "spool": {"type": "postgresql", "url": "postgresql://db/x", "stream": "s"}}))
+    .unwrap();
+    assert!(!o.receive, "and no credentials are needed: it takes no requests");
+}
