@@ -112,16 +112,18 @@ impl PushMonitor {
         }
     }
 
+    fn open_file_spool(&self) -> Result<FileSpool> {
+        let dir = self.spool_dir()?;
+        let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
+        FileSpool::open(&dir, options).map_err(|e| spool_error(&e))
+    }
+
     async fn open_spool(&mut self) -> Result<Arc<dyn Spool>> {
         if let Some(spool) = &self.spool {
             return Ok(Arc::clone(spool));
         }
         let spool: Arc<dyn Spool> = match &self.options.spool {
-            SpoolChoice::File => {
-                let dir = self.spool_dir()?;
-                let options = SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-                Arc::new(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?)
-            }
+            SpoolChoice::File => Arc::new(self.open_file_spool()?),
             SpoolChoice::Postgres(pg) => {
                 Arc::new(PostgresSpool::open(self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?)
             }
@@ -191,12 +193,7 @@ impl PushMonitor {
         }
         if self.spool.is_none() {
             match &self.options.spool {
-                SpoolChoice::File => {
-                    let dir = self.spool_dir()?;
-                    let options =
-                        SpoolOptions { max_spool_bytes: self.options.max_spool_bytes, ..SpoolOptions::default() };
-                    drop(FileSpool::open(&dir, options).map_err(|e| spool_error(&e))?);
-                }
+                SpoolChoice::File => drop(self.open_file_spool()?),
                 SpoolChoice::Postgres(pg) => {
                     PostgresSpool::probe(&self.postgres_options(pg)).await.map_err(|e| spool_error(&e))?;
                 }

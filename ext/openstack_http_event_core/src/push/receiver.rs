@@ -114,17 +114,13 @@ impl Receiver {
                         received.events.len()
                     ),
                 );
-                let mut reply = Reply::json(503, json!({"error": "the spool is full; try again later"}));
-                reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
-                reply
+                try_again_later("the spool is full; try again later")
             }
             Err(e @ SpoolError::Database { .. }) => {
                 // nothing was committed: the sender must send again
                 self.shared.lock_stats().refused += 1;
                 self.shared.log_message(Level::Error, format!("cannot spool pushed events: {e}; answered 503"));
-                let mut reply = Reply::json(503, json!({"error": "the spool is unavailable; try again later"}));
-                reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
-                reply
+                try_again_later("the spool is unavailable; try again later")
             }
             Err(e) => {
                 self.shared.log_message(Level::Error, format!("cannot spool pushed events: {e}"));
@@ -132,6 +128,13 @@ impl Receiver {
             }
         }
     }
+}
+
+/// A 503 saying when to send again: nothing of the request was kept.
+fn try_again_later(error: &str) -> Reply {
+    let mut reply = Reply::json(503, json!({ "error": error }));
+    reply.headers.push(("retry-after", FULL_RETRY_AFTER.to_string()));
+    reply
 }
 
 impl Handler for Receiver {
